@@ -1,0 +1,1 @@
+"""Textual screens and widgets: they render engine state and collect answers, nothing more."""

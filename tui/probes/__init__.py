@@ -1,0 +1,1 @@
+"""Live probes, one module each: async, bounded by explicit timeouts, no Textual."""
