@@ -1,0 +1,56 @@
+"""Network helpers for tests: everything stays on loopback (127.0.0.0/8, ::1).
+
+Each test takes its own random 127.x.y.z address, so test runs in parallel (and the lab's real
+ports 1433/1434) never collide, and no test depends on what else listens on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import socket
+from collections.abc import Iterator
+
+
+def random_loopback() -> str:
+    """A random address in 127.0.0.0/8, avoiding 127.0.0.0/24 (where other programs live)."""
+    return f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(2, 254)}"
+
+
+def free_port(address: str, kind: int = socket.SOCK_STREAM) -> int:
+    """A port that is free on `address` right now (for a listener the test starts itself)."""
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, kind) as sock:
+        sock.bind((address, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def closed_port(address: str) -> int:
+    """A TCP port on `address` where nothing listens: connecting is refused."""
+    return free_port(address)
+
+
+@contextlib.contextmanager
+def full_backlog_listener(address: str) -> Iterator[int]:
+    """A root-free stand-in for a firewall DROP: a listener whose accept queue is full.
+
+    `listen(0)` plus connections that are never accepted: further SYNs go unanswered, so a
+    client's connect() times out exactly as it would behind a DROP rule.
+    """
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    fillers: list[socket.socket] = []
+    try:
+        server.bind((address, 0))
+        server.listen(0)
+        port: int = server.getsockname()[1]
+        for _ in range(4):
+            filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect_ex((address, port))
+            fillers.append(filler)
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        server.close()
