@@ -1,0 +1,98 @@
+"""The connection's path as a picture: each hop passed, failed, skipped or not reached.
+
+People would rather look than read. The same `HopState` list is drawn as text in the terminal
+and Markdown, and as SVG in the HTML export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tui.diagnosis.model import Hop, Status, StepRecord
+
+ORDER: tuple[Hop, ...] = (
+    Hop.CLIENT,
+    Hop.NAME,
+    Hop.HOST,
+    Hop.BROWSER,
+    Hop.PORT,
+    Hop.SERVER,
+    Hop.TLS,
+    Hop.LOGIN,
+)
+
+
+class HopMark(StrEnum):
+    PASSED = "passed"
+    WARNING = "warning"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    NOT_REACHED = "not reached"
+
+
+MARK_TEXT: dict[HopMark, str] = {
+    HopMark.PASSED: "ok",
+    HopMark.WARNING: "warn",
+    HopMark.FAILED: "FAIL",
+    HopMark.SKIPPED: "--",
+    HopMark.NOT_REACHED: "  ",
+}
+
+_RANK = {Status.FAIL: 3, Status.WARN: 2, Status.PASS: 1, Status.SKIP: 0}
+
+
+@dataclass(frozen=True)
+class HopState:
+    hop: Hop
+    mark: HopMark
+    detail: str
+
+
+def hop_states(records: Sequence[StepRecord]) -> list[HopState]:
+    """One state per hop: the worst step status at that hop; hops after a failure not reached."""
+    by_hop: dict[Hop, list[StepRecord]] = {}
+    for record in records:
+        by_hop.setdefault(record.hop, []).append(record)
+    reached = max((ORDER.index(record.hop) for record in records), default=-1)
+    states: list[HopState] = []
+    for index, hop in enumerate(ORDER):
+        hop_records = by_hop.get(hop, [])
+        if hop_records:
+            worst = max(hop_records, key=lambda record: _RANK[record.status])
+            mark = {
+                Status.FAIL: HopMark.FAILED,
+                Status.WARN: HopMark.WARNING,
+                Status.PASS: HopMark.PASSED,
+                Status.SKIP: HopMark.SKIPPED,
+            }[worst.status]
+            states.append(HopState(hop, mark, worst.summary))
+        elif index < reached:
+            states.append(HopState(hop, HopMark.SKIPPED, "not needed"))
+        else:
+            states.append(HopState(hop, HopMark.NOT_REACHED, "not reached"))
+    return states
+
+
+def path_line(states: Sequence[HopState]) -> str:
+    """One line: `client ok > name resolution ok > … > TCP port FAIL > SQL Server …`."""
+    parts = []
+    for state in states:
+        mark = MARK_TEXT[state.mark].strip() or "…"
+        parts.append(f"{state.hop.value} [{mark}]")
+    return " > ".join(parts)
+
+
+def path_table(states: Sequence[HopState], width: int = 100) -> list[str]:
+    """One row per hop, the failing hop's evidence in full."""
+    rows = []
+    name_width = max(len(state.hop.value) for state in states)
+    for state in states:
+        mark = MARK_TEXT[state.mark]
+        detail = state.detail
+        room = max(20, width - name_width - 10)
+        if len(detail) > room and state.mark is not HopMark.FAILED:
+            detail = detail[: room - 1] + "…"
+        rows.append(f"[{mark:<4}] {state.hop.value:<{name_width}}  {detail}")
+    return rows

@@ -1,0 +1,121 @@
+"""A finished diagnosis as text, Markdown or JSON: the verdict first, then steps, then fixes."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterable
+
+from tui.diagnosis.engine import Diagnosis
+from tui.diagnosis.fixes import PLATFORMS
+from tui.diagnosis.model import Fix
+from tui.diagnosis.path import hop_states, path_line, path_table
+
+
+def to_json(diagnosis: Diagnosis) -> str:
+    return json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False)
+
+
+def _ordered_commands(fix: Fix, platform_first: str | None) -> list[tuple[str, str, str]]:
+    commands = [(c.platform, c.label, c.text) for c in fix.commands]
+    if platform_first:
+        commands.sort(key=lambda c: 0 if c[0] == platform_first else 1)
+    return commands
+
+
+def to_text(diagnosis: Diagnosis, platform_first: str | None = None) -> str:
+    verdict = diagnosis.verdict
+    lines = [
+        f"Verdict: {verdict.root_cause.value}",
+        "",
+        *_wrap(verdict.summary, 100),
+        "",
+        "Path:",
+        *("  " + row for row in path_table(hop_states(diagnosis.steps))),
+        "",
+        "Steps:",
+    ]
+    for record in diagnosis.steps:
+        lines.append(
+            f"  {record.status.value.upper():<4} {record.title} ({record.elapsed_ms:.0f} ms)"
+        )
+        lines.extend("       " + line for line in _wrap(record.summary, 92))
+    if verdict.fixes:
+        lines += ["", "Fixes:"]
+        for number, fix in enumerate(verdict.fixes, 1):
+            lines.append(f"  {number}. {fix.title}")
+            lines.extend("     " + line for line in _wrap(fix.why, 94))
+            if fix.risk:
+                lines.extend("     " + line for line in _wrap("Risk: " + fix.risk, 94))
+            for platform, label, text in _ordered_commands(fix, platform_first):
+                lines.append(f"     [{platform}] {label}:")
+                lines.extend("         " + line for line in text.splitlines())
+    for note in diagnosis.target.notes:
+        lines.append(f"Note: {note}")
+    lines.append(f"Time to verdict: {diagnosis.elapsed_ms:.0f} ms")
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown(diagnosis: Diagnosis) -> str:
+    verdict = diagnosis.verdict
+    target = diagnosis.target
+    states = hop_states(diagnosis.steps)
+    lines = [
+        f"## sqlreach: `{verdict.root_cause.value}` for `{target.data_source}`",
+        "",
+        verdict.summary,
+        "",
+        "### Path",
+        "",
+        "```",
+        path_line(states),
+        "```",
+        "",
+        "| hop | state | detail |",
+        "|---|---|---|",
+        *(f"| {s.hop.value} | {s.mark.value} | {_cell(s.detail)} |" for s in states),
+        "",
+        "### Steps",
+        "",
+        "| step | status | time | result |",
+        "|---|---|---|---|",
+        *(
+            f"| {r.title} | {r.status.value} | {r.elapsed_ms:.0f} ms | {_cell(r.summary)} |"
+            for r in diagnosis.steps
+        ),
+    ]
+    if verdict.fixes:
+        lines += ["", "### Fixes"]
+        for fix in verdict.fixes:
+            lines += ["", f"#### {fix.title}", "", fix.why]
+            if fix.risk:
+                lines += ["", f"**Risk:** {fix.risk}"]
+            for platform in PLATFORMS:
+                for command in (c for c in fix.commands if c.platform == platform):
+                    language = {
+                        "powershell": "powershell",
+                        "tsql": "sql",
+                        "linux": "sh",
+                        "macos": "sh",
+                        "windows-cmd": "bat",
+                    }.get(platform, "")
+                    lines += [
+                        "",
+                        f"*{platform}, {command.label}:*",
+                        "",
+                        f"```{language}",
+                        command.text,
+                        "```",
+                    ]
+    if target.notes:
+        lines += ["", "### Notes", "", *(f"- {note}" for note in target.notes)]
+    lines += ["", f"Time to verdict: {diagnosis.elapsed_ms:.0f} ms", ""]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _wrap(text: str, width: int) -> Iterable[str]:
+    return textwrap.wrap(text, width) or [""]
