@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -63,7 +64,7 @@ def net() -> Iterator[netns.Pair]:
         yield pair
 
 
-def probe(net: netns.Pair, timeout: float, *targets: tuple[str, int]) -> dict[str, dict]:
+def probe(net: netns.Pair, timeout: float, *targets: tuple[str, int]) -> dict[str, Any]:
     keys = [f"{address}|{port}" for address, port in targets]
     output = net.client.python(PROBE, str(timeout), *keys, timeout=60)
     results = json.loads(output)

@@ -98,3 +98,14 @@ def _post(
     # The loop may be closed already when an abandoned call finally returns.
     with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(settle, set_outcome)
+
+
+def is_json_safe(value: object) -> bool:
+    """True when `value` is made only of what `evidence()` may hold (no bytes, no objects)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list):
+        return all(is_json_safe(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and is_json_safe(item) for key, item in value.items())
+    return False

@@ -22,6 +22,7 @@ from typing import Final
 
 import dns.asyncresolver
 import dns.exception
+import dns.message
 import dns.name
 import dns.rcode
 import dns.rdatatype
@@ -364,15 +365,20 @@ def _servers_failed(error: dns.resolver.NoNameservers) -> str:
     """'127.0.0.5@53 answered SERVFAIL', or the error each server gave."""
     parts: list[str] = []
     for entry in error.kwargs.get("errors", []):
-        server, _tcp, _port, problem, response = entry
-        if problem is None and response is not None:
-            what = f"answered {dns.rcode.to_text(response.rcode())}"
+        server, tcp, _port, problem, _response = entry
+        if isinstance(problem, str):  # dnspython puts the rcode text here
+            what = f"answered {problem}"
+        elif isinstance(problem, dns.message.Truncated):
+            what = "sent a truncated answer"
         elif isinstance(problem, OSError):
-            what = describe_os_error(problem).meaning
+            code = describe_os_error(problem)
+            what = f"{code.meaning} ({code.label()})"
+        elif isinstance(problem, dns.exception.FormError):
+            what = f"sent a malformed answer ({problem})"
         else:
-            what = f"{type(problem).__name__}: {problem}"
+            what = f"failed: {type(problem).__name__}: {problem}"
         where = server.split(":", 1)[1] if server.startswith("Do53:") else server
-        parts.append(f"{where} {what}")
+        parts.append(f"{where}{' over TCP' if tcp else ''} {what}")
     return "; ".join(_unique(parts)) or "every DNS server failed"
 
 

@@ -172,7 +172,9 @@ def describe_os_error(exc: BaseException) -> WinsockCode:
     winerror = getattr(exc, "winerror", None)
     if isinstance(winerror, int) and winerror in BY_NUMBER:
         return BY_NUMBER[winerror]
-    code = exc.errno if isinstance(exc, OSError) else None
+    if not isinstance(exc, OSError):
+        return WinsockCode(None, type(exc).__name__, str(exc) or type(exc).__name__)
+    code = exc.errno
     if isinstance(exc, socket.gaierror):
         if isinstance(code, int) and code in BY_NUMBER:  # Windows: already a WSA code
             return BY_NUMBER[code]
@@ -185,8 +187,17 @@ def describe_os_error(exc: BaseException) -> WinsockCode:
         return TIMED_OUT
     if isinstance(code, int):
         name = errno.errorcode.get(code, f"errno {code}")
-        return WinsockCode(None, name, os.strerror(code))
+        return WinsockCode(None, name, _strerror(exc, code))
     return WinsockCode(None, type(exc).__name__, str(exc) or type(exc).__name__)
+
+
+def _strerror(exc: OSError, code: int) -> str:
+    if exc.strerror:
+        return str(exc.strerror)
+    try:
+        return os.strerror(code)
+    except (ValueError, OverflowError):
+        return f"error {code}"
 
 
 def lookup(text: str | int) -> WinsockCode | None:
