@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 
 from tests.dnsserver import Behaviour, DnsServer
 from tests.netutil import closed_port, random_loopback
-from tui.probes import hosts_file
+from tui.probes import hostsfile
 from tui.probes.base import ProbeResult, is_json_safe
 from tui.probes.dns import DnsResult, DnsStatus, Finding, probe_dns
 
@@ -408,29 +408,29 @@ def test_hosts_lines_are_read_like_the_system_reads_them() -> None:
         #198.51.100.4 db.corp.test
         """
     )
-    assert hosts_file.addresses_for(text, "db.corp.test") == ("198.51.100.2", "2001:db8::9")
-    assert hosts_file.addresses_for(text, "DB") == ("198.51.100.2",)
-    assert hosts_file.addresses_for(text, "corp.test") == ()
+    assert hostsfile.addresses_for(text, "db.corp.test") == ("198.51.100.2", "2001:db8::9")
+    assert hostsfile.addresses_for(text, "DB") == ("198.51.100.2",)
+    assert hostsfile.addresses_for(text, "corp.test") == ()
 
 
 def test_a_notepad_hosts_file_in_utf16_is_read(tmp_path: Path) -> None:
     path = tmp_path / "hosts"
     path.write_bytes("\ufeff198.51.100.5 db.corp.test\r\n".encode("utf-16-le"))
-    assert hosts_file.read_addresses(path, "db.corp.test") == ("198.51.100.5",)
+    assert hostsfile.read_addresses(path, "db.corp.test") == ("198.51.100.5",)
 
 
 def test_the_windows_hosts_file_lives_under_systemroot(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setenv("SYSTEMROOT", "D:\\Windows")
-    path = hosts_file.default_path()
+    path = hostsfile.default_path()
     assert path.parts[-4:] == ("System32", "drivers", "etc", "hosts")
     assert str(path).startswith("D:\\Windows")
 
 
 @given(st.binary(max_size=2000), st.text(max_size=30))
 def test_the_hosts_parser_takes_any_bytes(data: bytes, host: str) -> None:
-    found = hosts_file.addresses_for(hosts_file.decode(data), host)
-    assert all(hosts_file.is_ip_literal(address) for address in found)
+    found = hostsfile.addresses_for(hostsfile.decode(data), host)
+    assert all(hostsfile.is_ip_literal(address) for address in found)
 
 
 names = st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z][a-z0-9-]{0,20}){0,3}", fullmatch=True)
@@ -443,7 +443,7 @@ def test_an_entry_is_found_whatever_surrounds_it(
     noise = "\n".join("#" + line for line in noise.splitlines())
     text = f"{noise}\n{address}\t{' '.join(aliases)}  # note\n{noise}"
     for alias in aliases:
-        assert address in hosts_file.addresses_for(text, alias.upper() + ".")
+        assert address in hostsfile.addresses_for(text, alias.upper() + ".")
 
 
 # --- the real system resolver, in private namespaces (root only) --------------------------------

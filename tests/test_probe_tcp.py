@@ -159,7 +159,7 @@ async def test_a_listener_that_accepts_and_resets_is_reset(loopback: str) -> Non
 
     assert result.status is TcpStatus.RESET
     (attempt,) = result.attempts
-    assert attempt.connect_ms is not None  # the connection did open first
+    # The reset may land before or after the event loop sees the handshake complete.
     assert attempt.error is not None and attempt.error.label() == "10054 WSAECONNRESET"
     assert "then reset it at once" in result.summary()
 
@@ -183,10 +183,11 @@ async def test_a_service_that_speaks_first_is_recorded(loopback: str) -> None:
     assert "spoke first" in result.summary()
 
 
-async def test_without_a_settle_window_an_accepting_reset_looks_connected(loopback: str) -> None:
-    with listener(loopback, reset) as port:
+async def test_without_a_settle_window_a_connection_is_not_watched(loopback: str) -> None:
+    with listener(loopback, None) as port:
         result = await probe_tcp([loopback], port, timeout=TIMEOUT, settle=0)
     assert result.status is TcpStatus.CONNECTED
+    assert result.elapsed_ms < 50  # the default window is 50 ms; here nothing waits
 
 
 async def test_connected_anywhere_wins(loopback: str) -> None:

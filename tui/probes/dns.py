@@ -6,7 +6,11 @@ hosts file itself, and reverse-resolves every address (the `ping -a` check), so 
 entry, a name that points at loopback or a listener with several addresses is said out loud.
 
 DNS questions go to the configured nameservers (resolv.conf, or the registry on Windows) or to
-the `nameservers` given; tests give an in-process server on a loopback port that way.
+the `nameservers` given; tests give an in-process server on a loopback port that way. dnspython
+drops malformed or mismatched UDP answers (as a stub resolver must, against spoofing), so a
+server that only sends garbage looks silent: TIMEOUT. Two behaviours of glibc worth knowing: an
+empty resolv.conf makes it ask 127.0.0.1, and a closed port 53 is not seen by dnspython's
+unconnected UDP socket (also TIMEOUT).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from tui.probes import hosts_file
+from tui.probes import hostsfile
 from tui.probes.base import Evidence, JsonValue, Stopwatch, in_daemon_thread
 from tui.probes.errors import BY_NUMBER, WinsockCode, describe_os_error
 
@@ -211,7 +215,7 @@ async def probe_dns(
     """
     clock = Stopwatch(timeout)
     name = host.strip()
-    hosts_path = hosts_file if hosts_file is not None else hosts_file_default()
+    hosts_path = hosts_file if hosts_file is not None else hostsfile.default_path()
     literal = _literal(name)
     if literal is not None:
         return DnsResult(
@@ -268,10 +272,6 @@ async def probe_dns(
         timeout=timeout,
         elapsed_ms=clock.elapsed_ms(),
     )
-
-
-def hosts_file_default() -> Path:
-    return hosts_file.default_path()
 
 
 # --- DNS servers ---------------------------------------------------------------------------
@@ -436,7 +436,7 @@ async def _read_hosts(
 ) -> tuple[tuple[str, ...], str | None]:
     try:
         async with asyncio.timeout(clock.remaining()):
-            found = await in_daemon_thread(lambda: hosts_file.read_addresses(path, name))
+            found = await in_daemon_thread(lambda: hostsfile.read_addresses(path, name))
     except TimeoutError:
         return (), "reading the hosts file took too long"
     except OSError as error:
@@ -466,17 +466,17 @@ async def _reverse_all(
 
 
 def _known_names(host: str, forward: tuple[RecordLookup, ...]) -> frozenset[str]:
-    names = {hosts_file.normalise_name(host)}
+    names = {hostsfile.normalise_name(host)}
     for lookup in forward:
         for name in (lookup.qname, lookup.canonical_name):
             if name:
-                names.add(hosts_file.normalise_name(name))
+                names.add(hostsfile.normalise_name(name))
     return frozenset(names)
 
 
 def _same_host(ptr: str, known: frozenset[str]) -> bool:
     """A PTR name matches the full name, or the short name someone typed."""
-    ptr_name = hosts_file.normalise_name(ptr)
+    ptr_name = hostsfile.normalise_name(ptr)
     if ptr_name in known:
         return True
     short = ptr_name.split(".", 1)[0]
@@ -548,10 +548,10 @@ def _disagree(
 
 
 def _is_local_name(host: str) -> bool:
-    name = hosts_file.normalise_name(host)
+    name = hostsfile.normalise_name(host)
     if name in LOCAL_NAMES or name.endswith(".localhost"):
         return True
-    own = hosts_file.normalise_name(socket.gethostname())
+    own = hostsfile.normalise_name(socket.gethostname())
     return name in (own, own.split(".", 1)[0])
 
 
@@ -565,7 +565,7 @@ def _plain(address: str) -> str:
 
 def _literal(host: str) -> str | None:
     text = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    return text if hosts_file.is_ip_literal(text) else None
+    return text if hostsfile.is_ip_literal(text) else None
 
 
 def _ipv6_first(addresses: Sequence[str]) -> tuple[str, ...]:
@@ -586,7 +586,11 @@ def _summary(result: DnsResult) -> str:
     if status is DnsStatus.RESOLVED:
         line = f"{host} resolves to {', '.join(result.addresses)}"
         if result.findings:
-            line += f"; {FINDING_TEXT[result.findings[0]]}"
+            first = result.findings[0]
+            line += f"; {FINDING_TEXT[first]}"
+            if first in (Finding.HOSTS_FILE_OVERRIDE, Finding.RESOLVERS_DISAGREE):
+                said = ", ".join(result.dns_addresses) or result.dns_status.value
+                line += f" (DNS says {said})"
         return line
     if status is DnsStatus.NXDOMAIN:
         return f"{host} does not exist in DNS (NXDOMAIN; Windows says 11001 WSAHOST_NOT_FOUND)"

@@ -61,7 +61,7 @@ _PHRASES: Final = {
     "disabled, or another port)",
     TcpStatus.HOST_UNREACHABLE: "cannot be reached: a router or firewall answered 'host "
     "unreachable'",
-    TcpStatus.TIMEOUT: "did not answer: a firewall dropping packets, or the wrong address",
+    TcpStatus.TIMEOUT: "did not answer{within}: a firewall dropping packets, or the wrong address",
     TcpStatus.NET_UNREACHABLE: "cannot be reached: this machine has no route to that network",
     TcpStatus.ERROR: "could not be tried",
 }
@@ -105,8 +105,9 @@ class TcpAttempt:
             "first_bytes_hex": self.first_bytes.hex(),
         }
 
-    def summary(self) -> str:
-        line = f"{self.endpoint} {_PHRASES[self.status]}"
+    def summary(self, timeout: float | None = None) -> str:
+        within = "" if timeout is None else f" within {timeout:g} s"
+        line = f"{self.endpoint} {_PHRASES[self.status].format(within=within)}"
         if self.status is TcpStatus.CONNECTED and self.connect_ms is not None:
             line += f" in {self.connect_ms:.1f} ms"
             if self.first_bytes:
@@ -142,9 +143,7 @@ class TcpResult:
         if not self.attempts:
             return f"no address to try on port {self.port}"
         best = next(a for a in self.attempts if a.status is self.status)
-        line = best.summary()
-        if best.status is TcpStatus.TIMEOUT:
-            line = line.replace("did not answer", f"did not answer within {self.timeout:g} s", 1)
+        line = best.summary(self.timeout)
         others = [a for a in self.attempts if a is not best]
         if others:
             words = ", ".join(f"{a.address} {a.status.value.lower()}" for a in others)
@@ -200,9 +199,9 @@ async def _attempt(address: str, port: int, clock: Stopwatch, settle: float) -> 
         )
     except OSError as error:
         code = describe_os_error(error)
+        # A reset here came after the handshake (a reset to the SYN is ECONNREFUSED): the peer
+        # accepted and reset before the event loop saw the connection complete.
         status = _BY_WINSOCK.get(code.number or 0, TcpStatus.ERROR)
-        if status is TcpStatus.RESET and connect_ms is None:
-            status = TcpStatus.REFUSED  # some stacks report a reset to the SYN this way
         return TcpAttempt(
             address,
             port,
