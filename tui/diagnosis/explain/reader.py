@@ -1,0 +1,227 @@
+"""Reading an error text: find the known parts, then weigh what they say together.
+
+Each catalog entry that matches contributes its candidate causes (weighted by its strength and
+their rank), what it rules out, the layers it proves worked and its checks. A cause is ruled out
+when a part at least as strong as every part naming it excludes it; otherwise the contradiction is
+kept and noted (a paste often holds several attempts). The text is redacted before anything is
+matched, so nothing echoed back can carry a password.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Final
+
+from tui.diagnosis.explain.catalog import Catalog, Entry, default_catalog
+from tui.diagnosis.explain.model import (
+    CAUSE_LAYERS,
+    Candidate,
+    Explanation,
+    Layer,
+    Recognised,
+    RuledOut,
+)
+from tui.diagnosis.explain.normalise import normalise
+from tui.diagnosis.vocabulary import RootCause
+from tui.secret import PLACEHOLDER, redact
+
+MAX_TEXT_CHARS: Final = 1 << 20  # longer text is cut here, and the explanation says so
+MAX_MATCHES_PER_ENTRY: Final = 25
+MAX_RECOGNISED: Final = 40  # parts listed; the rest are counted in `omitted`
+MAX_CHECKS: Final = 10
+SNIPPET_CHARS: Final = 240
+# Environment-variable and YAML forms `tui.secret.redact` lets through (SA_PASSWORD=...,
+# MSSQL_SA_PASSWORD: ...): the key may carry a prefix joined by '_'.
+_ENV_SECRET: Final = re.compile(
+    r"(?P<key>\b[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN)[A-Za-z0-9_]*\s*[=:]\s*)"
+    r"(?P<value>\"[^\"\r\n]*\"?|'[^'\r\n]*'?|[^\s;,]+)",
+    re.IGNORECASE,
+)
+FACT_ORDER: Final = ("host", "port", "instance", "database", "user")
+
+
+@dataclass(frozen=True)
+class _Hit:
+    entry: Entry
+    start: int
+    end: int
+    text: str
+    facts: tuple[tuple[str, str], ...]
+
+
+def explain(text: str, catalog: Catalog | None = None) -> Explanation:
+    """Say what a pasted error text means. Never raises for any `str`."""
+    catalog = catalog or default_catalog()
+    notes: list[str] = []
+    if len(text) > MAX_TEXT_CHARS:
+        notes.append(
+            f"the text has {len(text):,} characters; only the first {MAX_TEXT_CHARS:,} were read"
+        )
+        text = text[:MAX_TEXT_CHARS]
+    clean = normalise(_redact_more(redact(text)))
+    hits = _drop_overridden(_find(clean, catalog))
+    if not hits:
+        return Explanation((), None, (), (), (), notes=tuple(notes))
+    entries = _entries_in_order(hits)
+    candidates, ruled_out, conflicts = _weigh(entries)
+    notes.extend(conflicts)
+    recognised = _recognised(hits)
+    return Explanation(
+        recognised=tuple(recognised[:MAX_RECOGNISED]),
+        layer=_layer(entries, candidates),
+        candidates=candidates,
+        ruled_out=ruled_out,
+        next_checks=_checks(entries),
+        facts=_facts(hits),
+        notes=tuple(notes),
+        omitted=max(0, len(recognised) - MAX_RECOGNISED),
+        passed_layers=_passed(entries),
+    )
+
+
+def _redact_more(text: str) -> str:
+    return _ENV_SECRET.sub(lambda m: m.group("key") + PLACEHOLDER, text)
+
+
+def _find(clean: str, catalog: Catalog) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for entry in catalog.entries:
+        for count, match in enumerate(entry.pattern.finditer(clean)):
+            if count >= MAX_MATCHES_PER_ENTRY:
+                break
+            facts = tuple(
+                (name, value.strip())
+                for name, value in match.groupdict().items()
+                if value and value.strip()
+            )
+            snippet = match.group(0).strip()
+            if len(snippet) > SNIPPET_CHARS:
+                snippet = snippet[: SNIPPET_CHARS - 1] + "…"
+            hits.append(_Hit(entry, match.start(), match.end(), snippet, facts))
+    hits.sort(key=lambda hit: (hit.start, -hit.end))
+    return hits
+
+
+def _drop_overridden(hits: list[_Hit]) -> list[_Hit]:
+    """A specific entry replaces the vaguer ones it names wherever their matches overlap."""
+    kept = []
+    for hit in hits:
+        replaced = any(
+            hit.entry.id in other.entry.overrides
+            and other.start < hit.end
+            and hit.start < other.end
+            for other in hits
+        )
+        if not replaced:
+            kept.append(hit)
+    return kept
+
+
+def _entries_in_order(hits: Sequence[_Hit]) -> list[Entry]:
+    """Each matched entry once, strongest first, then in the order the text mentions them."""
+    first: dict[str, tuple[int, Entry]] = {}
+    for hit in hits:
+        first.setdefault(hit.entry.id, (hit.start, hit.entry))
+    return [entry for _, entry in sorted(first.values(), key=lambda p: (-p[1].strength, p[0]))]
+
+
+def _weigh(
+    entries: Sequence[Entry],
+) -> tuple[tuple[Candidate, ...], tuple[RuledOut, ...], list[str]]:
+    scores: dict[RootCause, float] = {}
+    named_by: dict[RootCause, list[Entry]] = {}
+    # Hints (strength 1) only speak when nothing stronger names a cause.
+    floor = 2 if any(e.strength >= 2 and e.causes for e in entries) else 1
+    for entry in entries:
+        if entry.strength < floor:
+            continue
+        for rank, cause in enumerate(entry.causes):
+            scores[cause] = scores.get(cause, 0.0) + entry.strength / (rank + 1)
+            named_by.setdefault(cause, []).append(entry)
+    excluded: dict[RootCause, Entry] = {}
+    for entry in entries:
+        for cause in entry.rules_out:
+            if cause not in excluded or entry.strength > excluded[cause].strength:
+                excluded[cause] = entry
+    conflicts: list[str] = []
+    ruled_out: list[RuledOut] = []
+    for cause, by in excluded.items():
+        naming = named_by.get(cause, [])
+        if naming and max(e.strength for e in naming) > by.strength:
+            conflicts.append(
+                f"{cause.value} is named by {naming[0].code} but {by.code} argues against it: "
+                "the text may hold more than one attempt"
+            )
+            continue
+        ruled_out.append(RuledOut(cause, f"{by.code}: {by.proves}"))
+    order = list(RootCause)
+    candidates = tuple(
+        Candidate(cause, round(score, 3), tuple(dict.fromkeys(e.code for e in named_by[cause])))
+        for cause, score in sorted(scores.items(), key=lambda p: (-p[1], order.index(p[0])))
+        if cause not in {r.cause for r in ruled_out}
+    )
+    ruled_out.sort(key=lambda r: order.index(r.cause))
+    return candidates, tuple(ruled_out), conflicts
+
+
+def _layer(entries: Sequence[Entry], candidates: Sequence[Candidate]) -> Layer | None:
+    """The layer of the strongest part behind the top candidate; else of the strongest part."""
+    with_layer = [entry for entry in entries if entry.layer is not None]
+    if candidates:
+        top = candidates[0].cause
+        behind = [entry for entry in with_layer if top in entry.causes]
+        if behind:
+            # Prefer the part that names it first, then one at the cause's own layer, then the
+            # strongest; `entries` is strongest-first and min() keeps that order among ties.
+            home = CAUSE_LAYERS.get(top)
+            return min(
+                behind, key=lambda e: (e.causes.index(top), e.layer != home, -e.strength)
+            ).layer
+    return with_layer[0].layer if with_layer else None
+
+
+def _recognised(hits: Sequence[_Hit]) -> list[Recognised]:
+    """One item per entry: its first wording in the text, and how often it came up."""
+    merged: dict[str, Recognised] = {}
+    for hit in hits:
+        if hit.entry.id in merged:
+            merged[hit.entry.id] = replace(
+                merged[hit.entry.id], count=merged[hit.entry.id].count + 1
+            )
+            continue
+        merged[hit.entry.id] = Recognised(
+            text=hit.text,
+            code=hit.entry.code,
+            meaning=hit.entry.meaning,
+            entry=hit.entry.id,
+            layer=hit.entry.layer,
+            strength=hit.entry.strength,
+            sources=hit.entry.sources,
+        )
+    return list(merged.values())
+
+
+def _checks(entries: Sequence[Entry]) -> tuple[str, ...]:
+    """Context first (where to run the checks: a linked server, an inner error), then by weight."""
+    context = [entry for entry in entries if not entry.causes]
+    weighed = [entry for entry in entries if entry.causes]
+    ordered: dict[str, None] = {}
+    for entry in [*context, *weighed]:
+        for check in entry.checks:
+            ordered.setdefault(check, None)
+    return tuple(ordered)[:MAX_CHECKS]
+
+
+def _facts(hits: Sequence[_Hit]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for hit in hits:
+        for name, value in hit.facts:
+            found.setdefault(name, value)
+    return {name: found[name] for name in FACT_ORDER if name in found}
+
+
+def _passed(entries: Sequence[Entry]) -> tuple[Layer, ...]:
+    passed = {layer for entry in entries for layer in entry.passed}
+    return tuple(layer for layer in Layer if layer in passed)
