@@ -32,14 +32,22 @@ MAX_MATCHES_PER_ENTRY: Final = 25
 MAX_RECOGNISED: Final = 40  # parts listed; the rest are counted in `omitted`
 MAX_CHECKS: Final = 10
 SNIPPET_CHARS: Final = 240
-# Environment-variable and YAML forms `tui.secret.redact` lets through (SA_PASSWORD=...,
-# MSSQL_SA_PASSWORD: ...): the key may carry a prefix joined by '_'.
-_ENV_SECRET: Final = re.compile(
-    r"(?P<key>\b[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN)[A-Za-z0-9_]*\s*[=:]\s*)"
+FACT_ORDER: Final = ("host", "port", "instance", "database", "user")
+# Forms `tui.secret.redact` lets through: environment variables and YAML (SA_PASSWORD=...,
+# MSSQL_SA_PASSWORD: ...), keys glued to other words. Over-redacting here costs nothing.
+_SECRET_VALUES: Final = (
+    re.compile(
+        r"(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN)[A-Za-z0-9_]*\s*[=:]\s*"
+        r"(?P<value>\{(?:[^}]|\}\})*\}|\"[^\"\r\n]*\"|'[^'\r\n]*'|[^\s;,'\"]+)",
+        re.IGNORECASE,
+    ),
+    re.compile(r"(?:^|\s)-P\s*(?P<value>\"[^\"\r\n]*\"|'[^'\r\n]*'|\S+)"),
+)
+_LOOSE_SECRET: Final = re.compile(
+    r"(?P<key>(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN)[A-Za-z0-9_]*\s*[=:]\s*)"
     r"(?P<value>\"[^\"\r\n]*\"?|'[^'\r\n]*'?|[^\s;,]+)",
     re.IGNORECASE,
 )
-FACT_ORDER: Final = ("host", "port", "instance", "database", "user")
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ def explain(text: str, catalog: Catalog | None = None) -> Explanation:
             f"the text has {len(text):,} characters; only the first {MAX_TEXT_CHARS:,} were read"
         )
         text = text[:MAX_TEXT_CHARS]
-    clean = normalise(_redact_more(redact(text)))
+    clean = normalise(_redact_more(redact(text, *_secret_values(text))))
     hits = _drop_overridden(_find(clean, catalog))
     if not hits:
         return Explanation((), None, (), (), (), notes=tuple(notes))
@@ -81,8 +89,21 @@ def explain(text: str, catalog: Catalog | None = None) -> Explanation:
     )
 
 
+def _secret_values(text: str) -> list[str]:
+    """Values given as passwords anywhere in the text, so their other mentions go too."""
+    values = []
+    for pattern in _SECRET_VALUES:  # separately: "-PWD=x" holds both forms, overlapping
+        for match in pattern.finditer(text):
+            value = match.group("value")
+            if value[:1] in "{\"'" and len(value) > 1:
+                value = value[1:-1]
+            if value and set(value) != {"*"}:
+                values.append(value)
+    return values
+
+
 def _redact_more(text: str) -> str:
-    return _ENV_SECRET.sub(lambda m: m.group("key") + PLACEHOLDER, text)
+    return _LOOSE_SECRET.sub(lambda m: m.group("key") + PLACEHOLDER, text)
 
 
 def _find(clean: str, catalog: Catalog) -> list[_Hit]:
@@ -179,7 +200,9 @@ def _layer(entries: Sequence[Entry], candidates: Sequence[Candidate]) -> Layer |
             return min(
                 behind, key=lambda e: (e.causes.index(top), e.layer != home, -e.strength)
             ).layer
-    return with_layer[0].layer if with_layer else None
+    if with_layer:
+        return with_layer[0].layer
+    return CAUSE_LAYERS.get(candidates[0].cause) if candidates else None
 
 
 def _recognised(hits: Sequence[_Hit]) -> list[Recognised]:
