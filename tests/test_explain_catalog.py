@@ -6,7 +6,12 @@ import re
 
 import pytest
 
-from tui.diagnosis.explain.catalog import CatalogError, default_catalog, load_catalog
+from tui.diagnosis.explain.catalog import (
+    CatalogError,
+    anchors_of,
+    default_catalog,
+    load_catalog,
+)
 from tui.diagnosis.explain.model import Layer
 from tui.diagnosis.explain.normalise import normalise
 from tui.diagnosis.vocabulary import RootCause
@@ -106,3 +111,24 @@ def test_duplicate_ids_and_broken_toml_are_reported() -> None:
         load_catalog("[checks]\n")
     with pytest.raises(CatalogError, match="unknown top-level"):
         load_catalog(GOOD_ENTRY + "\n[extra]\nx = 1\n")
+
+
+def test_every_entry_has_anchors_and_every_example_contains_one() -> None:
+    """The reader's shortcut is safe only if each match carries one of its entry's anchors."""
+    for entry in default_catalog().entries:
+        assert entry.anchors, entry.id
+        for example in entry.examples:
+            folded = normalise(example).casefold()
+            assert any(anchor in folded for anchor in entry.anchors), (entry.id, example)
+
+
+def test_anchors_of_handles_optional_parts_and_alternatives() -> None:
+    def anchors(source: str) -> set[str] | None:
+        found = anchors_of(re.compile(source, re.IGNORECASE))
+        return None if found is None else set(found)
+
+    assert anchors(r"(?:No connection )?actively refused") == {"actively refused"}
+    assert anchors(r"\b0x0*274D\b|WSAECONNREFUSED") == {"274d", "wsaeconnrefused"}
+    assert anchors(r"(?:error|code|[(\[])[: ]{0,3}10061\b") == {"10061"}
+    assert anchors(r"a|bc") is None  # too short to be worth a shortcut
+    assert anchors(r"(?:login)?x") is None  # an optional word is never required

@@ -195,3 +195,17 @@ def test_a_secret_anywhere_stays_out(before: str, body: str, after: str, key: st
     explanation = explain(text)
     for rendered in (render_text(explanation), render_json(explanation)):
         assert secret not in rendered
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(ALL_EXAMPLES) | st.text(max_size=40), max_size=8))
+def test_the_anchor_shortcut_changes_nothing(parts: list[str]) -> None:
+    text = " ".join(parts)
+    fast = explain(text)
+    original = reader.USE_ANCHORS
+    reader.USE_ANCHORS = False
+    try:
+        slow = explain(text)
+    finally:
+        reader.USE_ANCHORS = original
+    assert fast == slow

@@ -7,6 +7,7 @@ a newcomer who adds an entry learns at once, from `CatalogError`, what is wrong 
 
 from __future__ import annotations
 
+import importlib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -68,6 +69,9 @@ class Entry:
     overrides: tuple[str, ...]  # ids of vaguer entries this one replaces where both match
     sources: tuple[str, ...]
     examples: tuple[str, ...]  # verbatim snippets from the sources; each must match
+    # Case-folded words one of which every match contains (None: unknown). Lets the reader skip
+    # a pattern at once on text that cannot match it; never changes what matches.
+    anchors: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,55 @@ def _entry(raw: object, checks: Mapping[str, str]) -> Entry:
         overrides=_strings(name, raw, "overrides"),
         sources=sources,
         examples=examples,
+        anchors=anchors_of(pattern),
     )
+
+
+MIN_ANCHOR: Final = 3
+
+
+def anchors_of(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Literal runs one of which every match of `pattern` must contain, from Python's own parse.
+
+    Uses the standard library's regex parser (`re._parser`); if that ever changes shape, the
+    answer is None and patterns simply run without the shortcut.
+    """
+    try:
+        parser: Any = importlib.import_module("re._parser")
+        parsed = parser.parse(pattern.pattern, pattern.flags)
+        return _required(list(parsed))
+    except Exception:  # any surprise in a private module only costs speed
+        return None
+
+
+def _required(items: list[Any]) -> frozenset[str] | None:
+    best: frozenset[str] | None = None
+    run: list[str] = []
+
+    def keep(candidate: frozenset[str] | None) -> None:
+        nonlocal best
+        if candidate is None or not all(len(word) >= MIN_ANCHOR for word in candidate):
+            return
+        if best is None or min(map(len, candidate)) > min(map(len, best)):
+            best = candidate
+
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            run.append(chr(av).casefold())
+            continue
+        keep(frozenset({"".join(run)}) if run else None)
+        run = []
+        if name == "SUBPATTERN":
+            keep(_required(list(av[-1])))
+        elif name == "BRANCH":
+            branches = [_required(list(branch)) for branch in av[1]]
+            if all(branch is not None for branch in branches):
+                keep(frozenset().union(*(b for b in branches if b is not None)))
+        elif name in {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"} and av[0] >= 1:
+            keep(_required(list(av[2])))
+    keep(frozenset({"".join(run)}) if run else None)
+    return best
 
 
 def _pattern(name: str, source: str) -> re.Pattern[str]:
