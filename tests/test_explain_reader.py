@@ -209,3 +209,17 @@ def test_the_anchor_shortcut_changes_nothing(parts: list[str]) -> None:
     finally:
         reader.USE_ANCHORS = original
     assert fast == slow
+
+
+def test_checks_follow_the_likeliest_cause_and_drop_outranked_hints() -> None:
+    both = explain(  # the two messages SQL Server sends for a missing database (bcpandas#28)
+        "Login failed for user 'sa'. (18456) Cannot open database \"qq\" requested by the login. "
+        "The login failed. (4060)"
+    )
+    assert both.next_checks[0].startswith("Check the database named in the connection")
+    certificate = explain(  # github.com/mkleehammer/pyodbc/issues/610
+        "[Microsoft][ODBC Driver 18 for SQL Server]SSL Provider: [error:0A000086:SSL routines::"
+        "certificate verify failed:self-signed certificate] (-1) (SQLDriverConnect)"
+    )
+    assert certificate.next_checks[0].startswith("Look at the certificate")
+    assert not any("TLS versions" in check for check in certificate.next_checks)

@@ -82,7 +82,7 @@ def explain(text: str, catalog: Catalog | None = None) -> Explanation:
         layer=_layer(entries, candidates),
         candidates=candidates,
         ruled_out=ruled_out,
-        next_checks=_checks(entries),
+        next_checks=_checks(entries, candidates),
         facts=_facts(hits),
         notes=tuple(notes),
         omitted=max(0, len(recognised) - MAX_RECOGNISED),
@@ -157,8 +157,7 @@ def _weigh(
 ) -> tuple[tuple[Candidate, ...], tuple[RuledOut, ...], list[str]]:
     scores: dict[RootCause, float] = {}
     named_by: dict[RootCause, list[Entry]] = {}
-    # Hints (strength 1) only speak when nothing stronger names a cause.
-    floor = 2 if any(e.strength >= 2 and e.causes for e in entries) else 1
+    floor = _floor(entries)
     for entry in entries:
         if entry.strength < floor:
             continue
@@ -230,15 +229,29 @@ def _recognised(hits: Sequence[_Hit]) -> list[Recognised]:
     return list(merged.values())
 
 
-def _checks(entries: Sequence[Entry]) -> tuple[str, ...]:
-    """Context first (where to run the checks: a linked server, an inner error), then by weight."""
+def _checks(entries: Sequence[Entry], candidates: Sequence[Candidate]) -> tuple[str, ...]:
+    """Context first (where to run them: a linked server, an inner error), then the checks of
+    the parts behind the likeliest causes.
+
+    A hint's checks go with its causes: dropped when something stronger names the causes.
+    """
+    floor = _floor(entries)
     context = [entry for entry in entries if not entry.causes]
-    weighed = [entry for entry in entries if entry.causes]
+    rank = {candidate.cause: index for index, candidate in enumerate(candidates)}
+    weighed = sorted(
+        (entry for entry in entries if entry.causes and entry.strength >= floor),
+        key=lambda entry: min((rank.get(c, len(rank)), i) for i, c in enumerate(entry.causes)),
+    )
     ordered: dict[str, None] = {}
     for entry in [*context, *weighed]:
         for check in entry.checks:
             ordered.setdefault(check, None)
     return tuple(ordered)[:MAX_CHECKS]
+
+
+def _floor(entries: Sequence[Entry]) -> int:
+    """Hints (strength 1) only speak when nothing stronger names a cause."""
+    return 2 if any(entry.strength >= 2 and entry.causes for entry in entries) else 1
 
 
 def _facts(hits: Sequence[_Hit]) -> dict[str, str]:
