@@ -57,6 +57,31 @@ def _run_check(args: argparse.Namespace) -> int:
     return run_check(options, sys.stdout)
 
 
+def _add_explain(commands: argparse._SubParsersAction[_Parser]) -> None:
+    explain = commands.add_parser(
+        "explain",
+        help="say what a connection error text means, before probing anything",
+        description="Read an error text (a dialog, a stack trace, a log line) and say which layer "
+        "failed, the likely root causes, what the text rules out and what to check next. "
+        "Exit 0 when something was recognised, 1 when nothing was, 2 for bad input.",
+    )
+    explain.add_argument(
+        "text", nargs="*", help="the error text (quote it), or '-' to read standard input"
+    )
+    explain.add_argument("--json", action="store_true", help="print one JSON object")
+    explain.set_defaults(run=_run_explain)
+
+
+def _run_explain(args: argparse.Namespace) -> int:
+    from tui.diagnosis.explain.command import ExplainOptions, run_explain
+
+    options = ExplainOptions(
+        text=" ".join(args.text) if args.text else None,
+        output="json" if args.json else "text",
+    )
+    return run_explain(options, sys.stdin.buffer, sys.stdin.isatty(), sys.stdout, sys.stderr)
+
+
 def _run_wizard(args: argparse.Namespace) -> int:
     from tui.app import run_wizard
 
@@ -68,7 +93,7 @@ def build_parser() -> tuple[_Parser, _Parser]:
     wizard = _Parser(
         prog="sqlreach",
         description="Walk from a SQL Server connection error to its root cause and the fix. "
-        "Commands: check. Run 'sqlreach COMMAND --help' for one of them.",
+        "Commands: check, explain. Run 'sqlreach COMMAND --help' for one of them.",
     )
     wizard.add_argument("--version", action="version", version=f"sqlreach {__version__}")
     wizard.add_argument("target", nargs="?", help="server name or connection string to diagnose")
@@ -77,10 +102,11 @@ def build_parser() -> tuple[_Parser, _Parser]:
     commands = _Parser(prog="sqlreach")
     sub = commands.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_check(sub)
+    _add_explain(sub)
     return wizard, commands
 
 
-COMMANDS = frozenset({"check"})
+COMMANDS = frozenset({"check", "explain"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
