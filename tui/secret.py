@@ -31,8 +31,14 @@ SECRET_KEYS: Final = (
 _KEYS_ALTERNATION = "|".join(re.escape(k).replace(r"\ ", r"[ _]?") for k in SECRET_KEYS)
 # key = {braced value with }} escapes} | "quoted with "" escapes" | 'quoted' | bare up to ; or end
 _SECRET_VALUE = re.compile(
-    r"(?P<key>(?<![A-Za-z0-9_])(?:" + _KEYS_ALTERNATION + r")\s*=\s*)"
+    r"(?P<key>(?<![A-Za-z0-9])(?:[A-Za-z0-9]+_)*(?:" + _KEYS_ALTERNATION + r")\s*=\s*)"
     r"(?P<value>\{(?:[^}]|\}\})*\}?|\"(?:[^\"]|\"\")*\"?|'(?:[^']|'')*'?|[^;\r\n]*)",
+    re.IGNORECASE,
+)
+# YAML / environment style: `MSSQL_SA_PASSWORD: value` (one token, the rest of the line is text)
+_COLON_VALUE = re.compile(
+    r"(?P<key>(?<![A-Za-z0-9])(?:[A-Za-z0-9]+_)*(?:" + _KEYS_ALTERNATION + r"):[ \t]*)"
+    r"(?P<value>\"[^\"]*\"?|'[^']*'?|[^\s;,]+)",
     re.IGNORECASE,
 )
 # sqlcmd / bcp style: -P password
@@ -73,8 +79,10 @@ class Secret:
 
 
 def redact(text: str, *secrets: str | Secret | None) -> str:
-    """Remove secret values from free text: connection-string keys, `-P`, and known secrets."""
+    """Remove secret values from free text: `key=` / `key:` secrets (`PWD=`, `SA_PASSWORD=`,
+    YAML `password:`), `-P`, and known secrets."""
     redacted = _SECRET_VALUE.sub(lambda m: m.group("key") + PLACEHOLDER, text)
+    redacted = _COLON_VALUE.sub(lambda m: m.group("key") + PLACEHOLDER, redacted)
     redacted = _DASH_P.sub(lambda m: m.group("key") + PLACEHOLDER, redacted)
     for secret in secrets:
         value = secret.reveal() if isinstance(secret, Secret) else secret
