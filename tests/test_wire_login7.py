@@ -186,7 +186,7 @@ def test_lying_logins(mutate, fragment: str) -> None:
         login7.parse_login7(mutate(_valid()))
 
 
-texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+texts = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40)
 
 
 @given(
