@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from tests.wirecert import Certificate, make_certificate, server_context
 from tui.wire import login7, prelogin, tds, tlsbridge, tokens
 from tui.wire.errors import WireError
 from tui.wire.prelogin import Encryption
@@ -25,49 +19,9 @@ from tui.wire.tds import PacketType
 TIMEOUT = 5.0
 
 
-@dataclass(frozen=True)
-class Certificate:
-    cert: Path
-    key: Path
-    der: bytes
-
-
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
-    """A self-signed certificate made now, as SQL Server makes one when none is provisioned."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SSL_Self_Signed_Fallback")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return Certificate(
-        folder / "cert.pem", folder / "key.pem", cert.public_bytes(serialization.Encoding.DER)
-    )
-
-
-def server_context(certificate: Certificate, *, tls13: bool = False) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certificate.cert, certificate.key)
-    if not tls13:
-        context.maximum_version = ssl.TLSVersion.TLSv1_2  # as SQL Server under TDS 7.x
-    return context
+    return make_certificate(tmp_path_factory.mktemp("tls"))
 
 
 def trusting_nothing() -> ssl.SSLContext:
