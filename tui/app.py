@@ -16,6 +16,7 @@ class SqlreachApp(App[None]):
     def __init__(self, target_text: str | None = None) -> None:
         super().__init__()
         self.target_text = target_text
+        self.suggestions: list[tuple[str, str]] = []
 
     def on_mount(self) -> None:
         self.push_screen(StartScreen(initial=self.target_text or ""))
@@ -26,6 +27,10 @@ def make_app(target_text: str | None = None) -> SqlreachApp:
     return SqlreachApp(target_text=target_text)
 
 
-def run_wizard(target_text: str | None = None) -> int:
-    make_app(target_text).run()
+def run_wizard(
+    target_text: str | None = None, suggestions: list[tuple[str, str]] | None = None
+) -> int:
+    app = make_app(target_text)
+    app.suggestions = suggestions or []
+    app.run()
     return 0

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import json
-from dataclasses import dataclass
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
+from tui.diagnosis.context import Context
+from tui.diagnosis.engine import Diagnosis, diagnose
 from tui.diagnosis.vocabulary import RootCause
-from tui.target import Target, TargetError, parse_target
+from tui.secret import Secret, redact
+from tui.target import Origin, Source, Target, TargetError, parse_target
+from tui.transcript.journal import Journal, TranscriptError
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_BAD_INPUT = 2
+
+
+class UsageError(ValueError):
+    """A flag that cannot be honoured (an empty environment variable, say)."""
 
 
 @dataclass(frozen=True)
@@ -19,19 +32,115 @@ class CheckOptions:
     target_text: str
     output: str = "text"  # text, json, markdown
     timeout: float = 3.0
+    user: str | None = None
+    password_env: str | None = None
+    answers: dict[str, str] = field(default_factory=dict)
+    transcript: str | None = None
+    dns_server: str | None = None
 
 
 def run_check(options: CheckOptions, out: TextIO) -> int:
     try:
-        target = parse_target(options.target_text)
-    except TargetError as error:
+        target = apply_credentials(parse_target(options.target_text), options)
+        if options.dns_server:
+            dns_settings(options.dns_server)
+    except (TargetError, UsageError) as error:
         _emit_bad_input(options, str(error), out)
         return EXIT_BAD_INPUT
-    _emit_parsed(options, target, out)
-    return EXIT_OK
+    try:
+        journal = _open_journal(target, options)
+    except TranscriptError as error:
+        sys.stderr.write(f"sqlreach: {error}\n")
+        return EXIT_BAD_INPUT
+    try:
+        diagnosis = asyncio.run(run_diagnosis(target, options, journal))
+    finally:
+        if journal is not None:
+            journal.close()
+    _emit(options, diagnosis, out)
+    return EXIT_OK if diagnosis.verdict.root_cause is RootCause.OK else EXIT_PROBLEM
+
+
+async def run_diagnosis(
+    target: Target, options: CheckOptions, journal: Journal | None = None
+) -> Diagnosis:
+    from tui.diagnosis.tree import TREE
+
+    context = Context(
+        target,
+        timeout=options.timeout,
+        answers=options.answers,
+        emit=journal.record if journal is not None else None,
+        settings={"dns": dns_settings(options.dns_server)} if options.dns_server else None,
+    )
+    return await diagnose(TREE, context)
+
+
+def dns_settings(server: str) -> dict[str, Any]:
+    """`--dns-server 10.0.0.53` or `127.0.0.5:5353` or `[::1]:53`: ask only that server."""
+    host, port_text = server, "53"
+    if server.startswith("["):
+        host, _, rest = server[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else "53"
+    elif server.count(":") == 1:
+        host, _, port_text = server.partition(":")
+    try:
+        ipaddress.ip_address(host)
+        port = int(port_text)
+        if not 0 < port < 65536:
+            raise ValueError(port)
+    except ValueError:
+        raise UsageError(
+            f"--dns-server wants an IP address and an optional port, not '{server}'"
+        ) from None
+    return {"nameservers": [host], "port": port, "system_resolver": False}
+
+
+def _open_journal(target: Target, options: CheckOptions) -> Journal | None:
+    if not options.transcript:
+        return None
+    path = Path(options.transcript)
+    if path.exists():
+        raise TranscriptError(f"{path} exists already: give a new file for the transcript")
+    return Journal.create(target, path, origin="check")
+
+
+def apply_credentials(target: Target, options: CheckOptions) -> Target:
+    """`--user` and `--password-env` override what the connection string says."""
+    changes: dict[str, Any] = {}
+    origins: dict[str, Origin] = {}
+    if options.user:
+        changes["user"] = options.user
+        origins["user"] = Origin(Source.FLAG, "--user")
+    if options.password_env:
+        value = os.environ.get(options.password_env)
+        if value is None:
+            raise UsageError(f"--password-env: the variable {options.password_env} is not set")
+        changes["password"] = Secret(value)
+        origins["password"] = Origin(Source.FLAG, f"--password-env {options.password_env}")
+    target = target.replace(origins=origins, **changes) if changes else target
+    return _saved_password(target)
+
+
+def _saved_password(target: Target) -> Target:
+    """A user without a password: look in the keyring (never a prompt in `check`)."""
+    if not target.user or target.password is not None or target.integrated_security:
+        return target
+    from tui.credentials import KeyringStore, keyring_availability, target_key
+
+    if not keyring_availability().ok:
+        return target
+    stored = KeyringStore().load(target_key(target), target.user)
+    if stored is None:
+        return target
+    return target.replace(
+        origins={"password": Origin(Source.KEYRING, f"saved for {stored.target_key}")},
+        password=stored.password,
+    )
 
 
 def _emit_bad_input(options: CheckOptions, message: str, out: TextIO) -> None:
+    message = redact(message)
     if options.output == "json":
         document: dict[str, Any] = {
             "target": None,
@@ -42,24 +151,25 @@ def _emit_bad_input(options: CheckOptions, message: str, out: TextIO) -> None:
         }
         out.write(json.dumps(document, indent=2) + "\n")
     elif options.output == "markdown":
-        out.write(f"## Verdict: BAD_INPUT\n\n{message}\n")
+        out.write(f"## sqlreach: `BAD_INPUT`\n\n{message}\n")
     else:
-        out.write(f"BAD_INPUT: {message}\n")
+        out.write(f"Verdict: BAD_INPUT\n\n{message}\n")
 
 
-def _emit_parsed(options: CheckOptions, target: Target, out: TextIO) -> None:
+def _emit(options: CheckOptions, diagnosis: Diagnosis, out: TextIO) -> None:
+    from tui.diagnosis import report
+
     if options.output == "json":
-        document: dict[str, Any] = {
-            "target": target.to_json(),
-            "root_cause": None,
-            "summary": "target parsed; no probes run yet",
-            "steps": [],
-            "fixes": [],
-        }
-        out.write(json.dumps(document, indent=2) + "\n")
-        return
-    out.write(f"Target ({target.form.value}): {target.data_source}\n")
-    for name, origin in target.origins.items():
-        out.write(f"  {name}: from {origin.source.value} ({origin.detail})\n")
-    for note in target.notes:
-        out.write(f"  note: {note}\n")
+        out.write(report.to_json(diagnosis) + "\n")
+    elif options.output == "markdown":
+        out.write(report.to_markdown(diagnosis))
+    else:
+        out.write(report.to_text(diagnosis, platform_first=_platform()))
+
+
+def _platform() -> str:
+    if sys.platform.startswith("win"):
+        return "windows-cmd"
+    if sys.platform == "darwin":
+        return "macos"
+    return "linux"

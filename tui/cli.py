@@ -40,6 +40,40 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     check.add_argument(
         "--timeout", type=float, default=3.0, metavar="S", help="per-probe timeout in seconds"
     )
+    check.add_argument("--user", help="log in as this user (overrides the connection string)")
+    check.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="read the password from this environment variable (never from the command line)",
+    )
+    where = check.add_mutually_exclusive_group()
+    where.add_argument(
+        "--on-server",
+        dest="on_server",
+        action="store_const",
+        const="yes",
+        help="this machine is the SQL Server: also read its services and configuration",
+    )
+    where.add_argument(
+        "--remote",
+        dest="on_server",
+        action="store_const",
+        const="no",
+        help="this machine is a client (the default is to detect it)",
+    )
+    check.add_argument(
+        "--no-login",
+        action="store_true",
+        help="stop after the network checks, even with credentials",
+    )
+    check.add_argument(
+        "--dns-server",
+        metavar="ADDRESS[:PORT]",
+        help="ask this DNS server instead of the system's resolver (the hosts file is still read)",
+    )
+    check.add_argument(
+        "--transcript", metavar="FILE", help="also write the session's journal (JSON Lines) here"
+    )
     check.set_defaults(run=_run_check)
 
 
@@ -49,10 +83,20 @@ def _run_check(args: argparse.Namespace) -> int:
     if not 0 < args.timeout <= 600:
         sys.stderr.write("sqlreach: error: --timeout must be between 0 and 600 seconds\n")
         return EXIT_USAGE
+    answers: dict[str, str] = {}
+    if args.on_server:
+        answers["on-server"] = args.on_server
+    if args.no_login:
+        answers["login-wanted"] = "skip"
     options = CheckOptions(
         target_text=args.target,
         output="json" if args.json else "markdown" if args.markdown else "text",
         timeout=args.timeout,
+        user=args.user,
+        password_env=args.password_env,
+        answers=answers,
+        transcript=args.transcript,
+        dns_server=args.dns_server,
     )
     return run_check(options, sys.stdout)
 
@@ -88,12 +132,91 @@ def _run_wizard(args: argparse.Namespace) -> int:
     return run_wizard(target_text=args.target)
 
 
+def _add_transcripts(commands: argparse._SubParsersAction[_Parser]) -> None:
+    transcripts = commands.add_parser(
+        "transcripts",
+        help="list, show and export saved sessions",
+        description="Sessions are journals in your user data directory, one per run.",
+    )
+    actions = transcripts.add_subparsers(dest="action", parser_class=_Parser)
+    actions.add_parser("list", help="sessions: when, target, verdict")
+    show = actions.add_parser("show", help="a session as text")
+    show.add_argument("id", help="session id (a unique prefix is enough)")
+    export = actions.add_parser("export", help="a session as Markdown, HTML or JSON")
+    export.add_argument("id", help="session id (a unique prefix is enough)")
+    export.add_argument("--format", choices=("md", "html", "json"), default="md")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    transcripts.set_defaults(run=_run_transcripts)
+
+
+def _run_transcripts(args: argparse.Namespace) -> int:
+    from tui.transcript import command
+
+    if args.action == "show":
+        return command.run_show(args.id, sys.stdout)
+    if args.action == "export":
+        return command.run_export(args.id, args.format, args.output, sys.stdout)
+    return command.run_list(sys.stdout)
+
+
+def _add_creds(commands: argparse._SubParsersAction[_Parser]) -> None:
+    creds = commands.add_parser(
+        "creds",
+        help="list or forget stored credentials",
+        description="Credentials are stored only when you agree, in the system keyring or an "
+        "encrypted file. Passwords are never printed.",
+    )
+    actions = creds.add_subparsers(dest="action", parser_class=_Parser)
+    actions.add_parser("list", help="stored targets and users (never passwords)")
+    forget = actions.add_parser("forget", help="remove stored credentials for a target")
+    forget.add_argument("target", help="the server, in any form the wizard accepts")
+    forget.add_argument("--user", help="only this user (default: every user of that target)")
+    forget.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="passphrase of the encrypted credentials file, from this environment variable",
+    )
+    creds.set_defaults(run=_run_creds)
+
+
+def _run_creds(args: argparse.Namespace) -> int:
+    from tui.credentials_command import run_forget, run_list
+
+    if args.action == "forget":
+        return run_forget(args.target, args.user, args.passphrase_env, sys.stdout)
+    return run_list(sys.stdout)
+
+
+def _add_lab(commands: argparse._SubParsersAction[_Parser]) -> None:
+    lab = commands.add_parser(
+        "lab",
+        help="a simulated, deliberately broken SQL Server on loopback to practise on",
+        description="'sqlreach lab' opens the wizard on every scenario; 'sqlreach lab NAME' on "
+        "one; 'sqlreach lab list' lists them; 'sqlreach lab start NAME…' only serves them.",
+    )
+    lab.add_argument("words", nargs="*", metavar="list | start NAME… | NAME…")
+    lab.add_argument("--address", help="loopback address to serve on (start, one scenario)")
+    lab.set_defaults(run=_run_lab)
+
+
+def _run_lab(args: argparse.Namespace) -> int:
+    from tui.lab import command
+
+    words: list[str] = args.words
+    if words[:1] == ["list"]:
+        return command.run_list(sys.stdout)
+    if words[:1] == ["start"]:
+        return command.run_start(words[1:], args.address, sys.stdout)
+    return command.run_wizard_on_lab(words, sys.stdout)
+
+
 def build_parser() -> tuple[_Parser, _Parser]:
     """The wizard's parser (`sqlreach [TARGET]`) and the commands' parser (`sqlreach CMD …`)."""
     wizard = _Parser(
         prog="sqlreach",
         description="Walk from a SQL Server connection error to its root cause and the fix. "
-        "Commands: check, explain. Run 'sqlreach COMMAND --help' for one of them.",
+        "Commands: check, lab, explain, transcripts, creds. "
+        "Run 'sqlreach COMMAND --help' for one of them.",
     )
     wizard.add_argument("--version", action="version", version=f"sqlreach {__version__}")
     wizard.add_argument("target", nargs="?", help="server name or connection string to diagnose")
@@ -103,10 +226,13 @@ def build_parser() -> tuple[_Parser, _Parser]:
     sub = commands.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_check(sub)
     _add_explain(sub)
+    _add_transcripts(sub)
+    _add_creds(sub)
+    _add_lab(sub)
     return wizard, commands
 
 
-COMMANDS = frozenset({"check", "explain"})
+COMMANDS = frozenset({"check", "explain", "transcripts", "creds", "lab"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

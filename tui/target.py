@@ -51,6 +51,7 @@ class Source(StrEnum):
     ALIAS = "alias"
     DSN = "dsn"
     FLAG = "flag"
+    KEYRING = "keyring"
 
 
 @dataclass(frozen=True)
@@ -280,6 +281,7 @@ class _Builder:
                 "both Windows authentication and a user name are given: drivers use "
                 "Windows authentication and ignore the user name"
             )
+        values.setdefault("host", None)
         return Target(
             form=self.form,
             text=redact(self.text.strip(), self.password),

@@ -73,7 +73,17 @@ class Context:
         step = self.step_id
         self.emit(ProbeStarted(step=step, probe=str(name), detail=detail))
         started = time.perf_counter()
-        result = await self.start(key, factory)
+        try:
+            # shielded: a step that stops waiting leaves the probe to others who may want it
+            result = await asyncio.shield(self.start(key, factory))
+        except asyncio.CancelledError:
+            elapsed = (time.perf_counter() - started) * 1000
+            self.emit(
+                ProbeFinished(
+                    step=step, probe=str(name), summary="not needed any more", elapsed_ms=elapsed
+                )
+            )
+            raise
         summary = result.summary() if hasattr(result, "summary") else str(result)
         elapsed = (time.perf_counter() - started) * 1000
         self.emit(ProbeFinished(step=step, probe=str(name), summary=summary, elapsed_ms=elapsed))

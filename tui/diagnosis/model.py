@@ -168,6 +168,25 @@ class StepRecord:
             document["answer"] = self.answer
         return document
 
+    @classmethod
+    def from_json(cls, document: Mapping[str, Json]) -> StepRecord:
+        """Read back what `to_json` wrote (a transcript's step); unknown hops read as client."""
+        hop = str(document.get("hop", Hop.CLIENT.value))
+        status = str(document.get("status", Status.SKIP.value))
+        evidence = document.get("evidence")
+        return cls(
+            id=str(document.get("id", "")),
+            title=str(document.get("title", "")),
+            hop=Hop(hop) if hop in {h.value for h in Hop} else Hop.CLIENT,
+            status=Status(status) if status in {s.value for s in Status} else Status.SKIP,
+            summary=str(document.get("summary", "")),
+            outcome=str(document.get("outcome", "")),
+            decision=str(document.get("decision", "")),
+            evidence=evidence if isinstance(evidence, dict) else {},
+            elapsed_ms=float(document.get("elapsed_ms") or 0.0),
+            answer=None if document.get("answer") is None else str(document.get("answer")),
+        )
+
 
 @dataclass(frozen=True)
 class Verdict:

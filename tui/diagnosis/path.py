@@ -42,6 +42,17 @@ MARK_TEXT: dict[HopMark, str] = {
 
 _RANK = {Status.FAIL: 3, Status.WARN: 2, Status.PASS: 1, Status.SKIP: 0}
 
+# No step probes the host alone: what the Browser and TCP steps heard says whether it is up.
+# A refusal (TCP reset or ICMP port unreachable) comes from the host itself.
+_HOST_FROM_OUTCOME: dict[str, tuple[HopMark, str]] = {
+    "unreachable": (HopMark.FAILED, "no route to the host"),
+    "refused": (HopMark.PASSED, "the host answered (with a refusal)"),
+    "connected": (HopMark.PASSED, "the host answered"),
+    "port": (HopMark.PASSED, "the host answered (its Browser did)"),
+    "no-tcp": (HopMark.PASSED, "the host answered (its Browser did)"),
+    "unknown-instance": (HopMark.PASSED, "the host answered (its Browser did)"),
+}
+
 
 @dataclass(frozen=True)
 class HopState:
@@ -57,8 +68,19 @@ def hop_states(records: Sequence[StepRecord]) -> list[HopState]:
         by_hop.setdefault(record.hop, []).append(record)
     reached = max((ORDER.index(record.hop) for record in records), default=-1)
     states: list[HopState] = []
+    host = next(
+        (
+            _HOST_FROM_OUTCOME[r.outcome]
+            for r in reversed(records)
+            if r.hop in (Hop.PORT, Hop.BROWSER) and r.outcome in _HOST_FROM_OUTCOME
+        ),
+        None,
+    )
     for index, hop in enumerate(ORDER):
         hop_records = by_hop.get(hop, [])
+        if hop is Hop.HOST and not hop_records and host is not None:
+            states.append(HopState(hop, host[0], host[1]))
+            continue
         if hop_records:
             worst = max(hop_records, key=lambda record: _RANK[record.status])
             mark = {

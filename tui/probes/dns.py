@@ -201,7 +201,7 @@ class DnsResult:
 async def probe_dns(
     host: str,
     *,
-    timeout: float,  # noqa: ASYNC109 (house convention: every probe takes its timeout)
+    timeout: float,
     nameservers: Sequence[str] | None = None,
     port: int = 53,
     hosts_file: Path | None = None,
@@ -235,7 +235,16 @@ async def probe_dns(
             elapsed_ms=clock.elapsed_ms(),
         )
 
-    resolver, servers, config_error = _make_resolver(nameservers, port, resolv_conf)
+    resolver: dns.asyncresolver.Resolver | None
+    servers: tuple[str, ...]
+    config_error: RecordLookup | None
+    if _never_asked_of_dns(name):
+        resolver, servers = None, ()
+        config_error = RecordLookup(
+            "", DnsStatus.SKIPPED, detail="'localhost' names are never sent to DNS (RFC 6761)"
+        )
+    else:
+        resolver, servers, config_error = _make_resolver(nameservers, port, resolv_conf)
     system_task = _system_lookup(name, clock) if system_resolver else _skipped_system_lookup()
     aaaa, a, system, (hosts_addresses, hosts_error) = await asyncio.gather(
         _forward(resolver, config_error, name, "AAAA", clock),
@@ -243,6 +252,10 @@ async def probe_dns(
         system_task,
         _read_hosts(hosts_path, name, clock),
     )
+    if _never_asked_of_dns(name):  # RFC 6761: always the loopback address, never asked of DNS
+        why = "'localhost' names are the loopback address and never sent to DNS (RFC 6761)"
+        aaaa = RecordLookup("AAAA", DnsStatus.RESOLVED, ("::1",), detail=why)
+        a = RecordLookup("A", DnsStatus.RESOLVED, ("127.0.0.1",), detail=why)
     forward = (aaaa, a)
     dns_addresses = tuple(value for lookup in forward for value in lookup.values)
     # Every platform's resolver reads the hosts file before asking DNS.
@@ -545,6 +558,11 @@ def _disagree(
     if dns_status is DnsStatus.RESOLVED and system_status is DnsStatus.RESOLVED:
         return not system_set <= dns_set
     return (dns_status is DnsStatus.RESOLVED) != (system_status is DnsStatus.RESOLVED)
+
+
+def _never_asked_of_dns(host: str) -> bool:
+    name = hostsfile.normalise_name(host)
+    return name in {"localhost", "localhost.localdomain"} or name.endswith(".localhost")
 
 
 def _is_local_name(host: str) -> bool:

@@ -155,7 +155,7 @@ async def probe_tcp(
     addresses: Sequence[str],
     port: int,
     *,
-    timeout: float,  # noqa: ASYNC109 (house convention: every probe takes its timeout)
+    timeout: float,
     settle: float = DEFAULT_SETTLE,
 ) -> TcpResult:
     """Connect to every address at once; never longer than `timeout` (plus scheduling)."""

@@ -1,0 +1,194 @@
+"""The lab is faithful: real clients written by others log in, query and fail against it.
+
+FreeTDS `tsql`, pyodbc with the FreeTDS ODBC driver, python-tds, impacket, and mssql-python
+(Microsoft's driver, bundling ODBC Driver 18). A client that cannot be installed here is skipped
+with the reason printed, never silently.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+
+from tests.lab_fixtures import in_background
+from tui.lab.scenarios import DYNAMIC_PORT, LAB_PASSWORD, LAB_USER
+
+DIAGNOSTIC = (
+    "SELECT @@SERVERNAME AS server_name, SERVERPROPERTY('MachineName') AS machine_name, "
+    "SERVERPROPERTY('ProductVersion') AS product_version, SERVERPROPERTY('Edition') AS edition"
+)
+
+
+def _need(module: str) -> Any:
+    try:
+        return __import__(module, fromlist=["_"])
+    except Exception as error:  # a missing client, or a missing shared library under it
+        pytest.skip(f"{module} cannot be imported here: {type(error).__name__}: {error}")
+
+
+def _tsql(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    if shutil.which("tsql") is None:
+        pytest.skip("FreeTDS tsql is not installed (apt install freetds-bin)")
+    return subprocess.run(["tsql", *args], input=stdin, capture_output=True, text=True, timeout=30)
+
+
+# -- FreeTDS tsql ---------------------------------------------------------------------------
+
+
+def test_tsql_logs_in_and_queries_the_default_instance() -> None:
+    with in_background("healthy-default") as (_, address):
+        done = _tsql(
+            ["-H", address, "-p", "1433", "-U", LAB_USER, "-P", LAB_PASSWORD],
+            f"{DIAGNOSTIC}\ngo\nexit\n",
+        )
+    assert "SQLHOST01" in done.stdout, done.stdout + done.stderr
+    assert "Developer Edition" in done.stdout
+
+
+def test_tsql_reports_18456_for_a_wrong_password() -> None:
+    with in_background("healthy-default") as (_, address):
+        done = _tsql(["-H", address, "-p", "1433", "-U", LAB_USER, "-P", "wrong"], "exit\n")
+    assert "18456" in done.stdout + done.stderr
+    assert "Login failed for user 'sa'" in done.stdout + done.stderr
+
+
+def test_tsql_lists_instances_through_the_browser() -> None:
+    with in_background("healthy-named") as (_, address):
+        done = _tsql(["-LH", address])
+    listing = done.stdout + done.stderr  # tsql -L prints the instances on standard error
+    assert "InstanceName SALES" in listing, listing
+    assert f"tcp {DYNAMIC_PORT}" in listing
+
+
+def test_tsql_finds_a_named_instance_through_the_browser(tmp_path: Any, monkeypatch: Any) -> None:
+    config = tmp_path / "freetds.conf"
+    with in_background("healthy-named") as (_, address):
+        config.write_text(f"[lab]\n\thost = {address}\n\tinstance = SALES\n")
+        monkeypatch.setenv("FREETDSCONF", str(config))
+        done = _tsql(["-S", "lab", "-U", LAB_USER, "-P", LAB_PASSWORD], f"{DIAGNOSTIC}\ngo\nexit\n")
+    assert "SQLHOST01" in done.stdout, done.stdout + done.stderr
+
+
+# -- pyodbc + FreeTDS ODBC ------------------------------------------------------------------
+
+
+def _pyodbc_freetds() -> Any:
+    pyodbc = _need("pyodbc")
+    if "FreeTDS" not in pyodbc.drivers():
+        pytest.skip("the FreeTDS ODBC driver is not registered (apt install tdsodbc)")
+    return pyodbc
+
+
+def test_pyodbc_freetds_logs_in_and_queries() -> None:
+    pyodbc = _pyodbc_freetds()
+    with in_background("healthy-default") as (_, address):
+        connection = pyodbc.connect(
+            f"Driver={{FreeTDS}};Server={address};Port=1433;UID={LAB_USER};PWD={LAB_PASSWORD};"
+            "TDS_Version=7.4",
+            timeout=5,
+        )
+        row = connection.cursor().execute(DIAGNOSTIC).fetchone()
+        connection.close()
+    assert row.server_name == "SQLHOST01"
+    assert row.product_version.startswith("16.")
+
+
+def test_pyodbc_freetds_wrong_password_is_18456() -> None:
+    pyodbc = _pyodbc_freetds()
+    with in_background("healthy-default") as (_, address), pytest.raises(pyodbc.Error) as error:
+        pyodbc.connect(
+            f"Driver={{FreeTDS}};Server={address};Port=1433;UID={LAB_USER};"
+            "PWD=wrong;TDS_Version=7.4",
+            timeout=5,
+        )
+    assert "18456" in str(error.value)
+
+
+def test_pyodbc_freetds_named_instance_through_the_browser() -> None:
+    pyodbc = _pyodbc_freetds()
+    with in_background("healthy-named") as (_, address):
+        connection = pyodbc.connect(
+            f"Driver={{FreeTDS}};Server={address}\\SALES;UID={LAB_USER};PWD={LAB_PASSWORD};"
+            "TDS_Version=7.4",
+            timeout=5,
+        )
+        row = connection.cursor().execute(DIAGNOSTIC).fetchone()
+        connection.close()
+    assert row.machine_name == "SQLHOST01"
+
+
+# -- python-tds -----------------------------------------------------------------------------
+
+
+def test_pytds_by_instance_name_query_and_18456() -> None:
+    pytds = _need("pytds")
+    with in_background("healthy-named") as (_, address):
+        with pytds.connect(
+            dsn=f"{address}\\SALES",
+            user=LAB_USER,
+            password=LAB_PASSWORD,
+            login_timeout=5,
+            timeout=5,
+            autocommit=True,
+        ) as connection:
+            cursor = connection.cursor()
+            cursor.execute(DIAGNOSTIC)
+            row = cursor.fetchone()
+        with pytest.raises(pytds.OperationalError) as error:
+            pytds.connect(
+                dsn=f"{address}\\SALES",
+                user=LAB_USER,
+                password="wrong",
+                login_timeout=5,
+                autocommit=True,
+            )
+    assert row[0] == "SQLHOST01"
+    assert error.value.msg_no == 18456
+
+
+# -- impacket -------------------------------------------------------------------------------
+
+
+def test_impacket_get_instances_login_and_query() -> None:
+    tds = _need("impacket.tds")
+    with in_background("healthy-default") as (_, address):
+        client = tds.MSSQL(address, 1433)
+        instances = client.getInstances(5)
+        client.connect()
+        assert client.login(None, LAB_USER, LAB_PASSWORD)
+        rows = client.sql_query(DIAGNOSTIC)
+        client.disconnect()
+        wrong = tds.MSSQL(address, 1433)
+        wrong.connect()
+        refused = wrong.login(None, LAB_USER, "wrong")
+        wrong.disconnect()
+    assert [i["InstanceName"] for i in instances] == ["MSSQLSERVER"]
+    assert rows[0]["server_name"] == "SQLHOST01"
+    assert not refused
+
+
+# -- mssql-python (Microsoft ODBC Driver 18) ------------------------------------------------
+
+
+def test_mssql_python_logs_in_with_encrypt_no() -> None:
+    mssql_python = _need("mssql_python")
+    with in_background("healthy-default") as (_, address):
+        connection = mssql_python.connect(
+            f"Server={address},1433;UID={LAB_USER};PWD={LAB_PASSWORD};Encrypt=no", timeout=5
+        )
+        cursor = connection.cursor()
+        cursor.execute(DIAGNOSTIC)
+        row = cursor.fetchone()
+        connection.close()
+    assert row[0] == "SQLHOST01"
+
+
+def test_mssql_python_default_encrypt_against_no_tls_server() -> None:
+    """ODBC Driver 18 encrypts by default; the healthy scenario offers no TLS (NOT_SUP)."""
+    mssql_python = _need("mssql_python")
+    with in_background("healthy-default") as (_, address), pytest.raises(Exception) as error:
+        mssql_python.connect(f"Server={address},1433;UID={LAB_USER};PWD={LAB_PASSWORD}", timeout=5)
+    assert "Encryption not supported" in str(error.value)

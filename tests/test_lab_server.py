@@ -1,0 +1,143 @@
+"""The lab's own behaviour: the Browser by the specification, hostile clients, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+
+import pytest
+
+from tests.lab_fixtures import running
+from tests.netutil import random_loopback
+from tui.lab.scenarios import DYNAMIC_PORT, SCENARIOS, scenario
+from tui.probes.browser import BrowserStatus, probe_browser
+from tui.wire import prelogin, tds
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def test_browser_answers_by_the_specification() -> None:
+    async with running("healthy-named") as lab:
+        ex = await probe_browser(lab.address, request="ex", timeout=1)
+        inst = await probe_browser(lab.address, request="inst", instance="sales", timeout=1)
+        dac = await probe_browser(lab.address, request="dac", instance="SALES", timeout=1)
+        unknown = await probe_browser(lab.address, request="inst", instance="HR", timeout=0.3)
+        loop = asyncio.get_running_loop()
+        garbage_answers: list[bytes] = []
+
+        class Listener(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: object) -> None:
+                garbage_answers.append(data)
+
+        transport, _ = await loop.create_datagram_endpoint(
+            Listener, remote_addr=(lab.address, 1434)
+        )
+        for junk in (b"", b"\x05", b"\x04" + b"A" * 200, os.urandom(64), b"\xff" * 1000):
+            transport.sendto(junk)
+        await asyncio.sleep(0.2)
+        transport.close()
+    assert ex.status is BrowserStatus.ANSWERED and ex.find("SALES") is not None
+    assert ex.find("SALES").tcp_port == DYNAMIC_PORT  # type: ignore[union-attr]
+    assert inst.status is BrowserStatus.ANSWERED
+    assert dac.dac_port == 1434
+    assert unknown.status is BrowserStatus.SILENT  # the specification: unknown means silence
+    assert garbage_answers == []
+
+
+async def test_browser_stopped_and_dropped() -> None:
+    async with running("browser-stopped") as lab:
+        stopped = await probe_browser(lab.address, timeout=1)
+    async with running("udp-blocked") as lab:
+        dropped = await probe_browser(lab.address, timeout=0.3)
+    assert stopped.status is BrowserStatus.REFUSED
+    assert dropped.status is BrowserStatus.SILENT
+
+
+async def test_every_scenario_starts_and_stops_without_leaks() -> None:
+    before_fds = _fds()
+    before_tasks = len(asyncio.all_tasks())
+    for item in SCENARIOS:
+        async with running(item) as lab:
+            assert lab.address.startswith("127.")
+    await asyncio.sleep(0)
+    assert len(asyncio.all_tasks()) == before_tasks
+    assert _fds() <= before_fds + 1
+
+
+async def _prelogin_roundtrip(address: str) -> prelogin.Prelogin:
+    reader, writer = await asyncio.open_connection(address, 1433)
+    writer.write(tds.encode_message(tds.PacketType.PRELOGIN, prelogin.build_client_prelogin()))
+    await writer.drain()
+    message = await tds.read_message(reader, timeout=2)
+    writer.close()
+    return prelogin.parse_prelogin(message.payload)
+
+
+async def test_survives_hostile_clients() -> None:
+    async with running("healthy-default") as lab:
+        address = lab.address
+        # garbage, half packets, lying lengths
+        for junk in (
+            os.urandom(300),
+            b"\x12\x01\x00",
+            b"\x12\x01\xff\xff" + b"\x00" * 20,
+            b"\x10\x01\x00\x20" + b"\x00" * 28,
+        ):
+            _reader, writer = await asyncio.open_connection(address, 1433)
+            writer.write(junk)
+            await writer.drain()
+            writer.close()
+        # a client that sends a PRELOGIN and never reads the answer
+        lazy = socket.create_connection((address, 1433))
+        lazy.sendall(tds.encode_message(tds.PacketType.PRELOGIN, prelogin.build_client_prelogin()))
+        # still serving
+        answer = await _prelogin_roundtrip(address)
+        lazy.close()
+    assert answer.version is not None and answer.version[0] == 16
+
+
+@pytest.mark.slow
+async def test_ten_thousand_rapid_connections() -> None:
+    before = _fds()
+    async with running("healthy-default") as lab:
+        semaphore = asyncio.Semaphore(200)
+
+        async def touch() -> None:
+            async with semaphore:
+                _, writer = await asyncio.open_connection(lab.address, 1433)
+                writer.close()
+                await writer.wait_closed()
+
+        await asyncio.gather(*(touch() for _ in range(10_000)))
+        answer = await _prelogin_roundtrip(lab.address)
+    assert answer.version is not None
+    await asyncio.sleep(0.1)
+    assert _fds() <= before + 2
+
+
+async def test_http_stall_reset_listeners() -> None:
+    async with running("http-on-1433") as lab:
+        reader, writer = await asyncio.open_connection(lab.address, 1433)
+        writer.write(b"\x12\x01\x00\x08\x00\x00\x01\x00")
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(100), 2)
+        writer.close()
+    assert data.startswith(b"HTTP/1.1 400")
+    async with running("server-resets") as lab:
+        reader, writer = await asyncio.open_connection(lab.address, 1433)
+        with pytest.raises(ConnectionResetError):
+            await asyncio.wait_for(reader.read(100), 2)
+        writer.close()
+
+
+def test_scenarios_are_documented() -> None:
+    for item in SCENARIOS:
+        assert item.title and item.imitates and item.lesson
+        assert "{address}" in item.target
+    assert scenario("moved-port").instances[0].port == 1500
+    with pytest.raises(KeyError, match="healthy-default"):
+        scenario("nope")
+    assert random_loopback().startswith("127.")

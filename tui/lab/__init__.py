@@ -1,0 +1,1 @@
+"""The lab: a simulated SQL Server (Browser + TDS) with named broken scenarios."""

@@ -1,0 +1,147 @@
+"""Certificates for the lab, made at start: self-signed like a default SQL Server, or issued by a
+test CA, for the right name or another one, current or expired.
+
+SQL Server with no certificate provisioned makes a self-signed one at start-up; the lab does
+the same, so clients meet exactly what they meet in the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import ssl
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+
+@dataclass(frozen=True)
+class CertSpec:
+    """What certificate a scenario's server presents."""
+
+    name: str = "SQLHOST01"  # CN and DNS SAN; the lab's default instance name
+    issuer: str = "self"  # self, or ca: issued by the lab's test CA
+    expired: bool = False
+    san_addresses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Material:
+    cert_pem: bytes
+    key_pem: bytes
+    ca_pem: bytes | None  # the CA a client must trust when issuer == "ca"
+
+    def write(self, directory: Path) -> tuple[Path, Path, Path | None]:
+        cert, key = directory / "server.crt", directory / "server.key"
+        cert.write_bytes(self.cert_pem)
+        key.write_bytes(self.key_pem)
+        key.chmod(0o600)
+        ca = None
+        if self.ca_pem is not None:
+            ca = directory / "ca.crt"
+            ca.write_bytes(self.ca_pem)
+        return cert, key, ca
+
+
+def _key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def make_ca(
+    common_name: str = "sqlreach lab test CA",
+) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    key = _key()
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name))
+        .issuer_name(_name(common_name))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+def make_material(spec: CertSpec) -> Material:
+    key = _key()
+    now = dt.datetime.now(dt.UTC)
+    if spec.expired:
+        not_before, not_after = now - dt.timedelta(days=400), now - dt.timedelta(days=30)
+    else:
+        not_before, not_after = now - dt.timedelta(days=1), now + dt.timedelta(days=365)
+    alternative: list[x509.GeneralName] = [x509.DNSName(spec.name)]
+    alternative += [x509.IPAddress(ipaddress.ip_address(a)) for a in spec.san_addresses]
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(spec.name))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.SubjectAlternativeName(alternative), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    )
+    ca_pem: bytes | None = None
+    if spec.issuer == "ca":
+        ca_cert, ca_key = make_ca()
+        cert = builder.issuer_name(ca_cert.subject).sign(ca_key, hashes.SHA256())
+        ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
+    else:
+        cert = builder.issuer_name(_name(spec.name)).sign(key, hashes.SHA256())
+    return Material(cert.public_bytes(serialization.Encoding.PEM), _pem(key), ca_pem)
+
+
+def server_context(
+    material: Material,
+    *,
+    max_version: ssl.TLSVersion | None = None,
+    min_version: ssl.TLSVersion | None = None,
+    alpn: tuple[str, ...] = (),
+) -> ssl.SSLContext:
+    """A server-side context; SQL Server under TDS 7.x speaks at most TLS 1.2."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory(prefix="sqlreach-lab-") as directory:
+        cert, key, _ = material.write(Path(directory))
+        context.load_cert_chain(cert, key)
+    if min_version is not None:
+        if min_version < ssl.TLSVersion.TLSv1_2:
+            context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        context.minimum_version = min_version
+    if max_version is not None:
+        context.maximum_version = max_version
+    if alpn:
+        context.set_alpn_protocols(list(alpn))
+    return context

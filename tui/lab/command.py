@@ -1,0 +1,165 @@
+"""`sqlreach lab list|start` and `sqlreach lab [SCENARIO]` (the wizard on a running lab)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Final, TextIO
+
+from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, SCENARIOS, Scenario, scenario
+from tui.lab.server import LabServer
+
+FIRST_HOST: Final = 10  # scenario i listens on 127.0.0.(10 + i)
+
+
+def default_address(item: Scenario) -> str:
+    return f"127.0.0.{FIRST_HOST + SCENARIOS.index(item)}"
+
+
+def run_list(out: TextIO) -> int:
+    width = max(len(s.name) for s in SCENARIOS)
+    for item in SCENARIOS:
+        out.write(f"{item.name:<{width}}  {item.expected.value:<20}  {item.title}\n")
+    out.write("\nStart one with 'sqlreach lab start NAME', or practise with 'sqlreach lab NAME'.\n")
+    return 0
+
+
+def _pick(names: Sequence[str], out: TextIO) -> list[Scenario] | None:
+    try:
+        return [scenario(name) for name in names] if names else list(SCENARIOS)
+    except KeyError as error:
+        out.write(f"sqlreach: {error.args[0]}\n")
+        return None
+
+
+def _check_address(address: str) -> str | None:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return f"'{address}' is not an IP address"
+    if not parsed.is_loopback:
+        return f"{address} is not a loopback address: the lab only serves on 127.0.0.0/8 or ::1"
+    return None
+
+
+async def _serve(
+    items: list[tuple[Scenario, str]],
+    out: TextIO,
+    ready: threading.Event | None,
+    stop: asyncio.Event,
+) -> None:
+    servers: list[LabServer] = []
+    try:
+        for item, address in items:
+            servers.append(await LabServer(item, address).start())
+        for server in servers:
+            if ready is None:
+                _describe(server, out)
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+    finally:
+        for server in servers:
+            await server.stop()
+
+
+def _describe(server: LabServer, out: TextIO) -> None:
+    item = server.scenario
+    ports = ", ".join(str(p) for p in server.ports()) or "none"
+    out.write(
+        f"{item.name}: {item.title}\n"
+        f"  serving on {server.address}: TCP {ports}; Browser on UDP 1434: {item.browser.value}\n"
+        f"  imitates: {item.imitates}\n"
+        f'  diagnose it: sqlreach check "{server.target}"\n'
+        f"  lab login: {LAB_USER} / {LAB_PASSWORD}\n"
+        f"  expected root cause: {item.expected.value}\n\n"
+    )
+
+
+def run_start(names: Sequence[str], address: str | None, out: TextIO) -> int:
+    chosen = _pick(names, out)
+    if chosen is None:
+        return 2
+    if address is not None:
+        problem = _check_address(address)
+        if problem or len(chosen) != 1:
+            out.write(f"sqlreach: {problem or '--address needs exactly one scenario'}\n")
+            return 2
+    items = [(item, address or default_address(item)) for item in chosen]
+
+    async def main() -> None:
+        await _serve(items, out, None, asyncio.Event())
+
+    out.write("sqlreach lab: press Ctrl-C to stop.\n\n")
+    out.flush()
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        out.write("\nsqlreach lab: stopped.\n")
+    except OSError as error:
+        out.write(f"sqlreach lab: cannot listen: {error.strerror} (is another lab running?)\n")
+        return 1
+    return 0
+
+
+class BackgroundLab:
+    """The lab on a thread of its own, so the wizard can run in the foreground."""
+
+    def __init__(self, items: list[tuple[Scenario, str]]) -> None:
+        self.items = items
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sqlreach-lab", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def main() -> None:
+            self._stop = asyncio.Event()
+            await _serve(self.items, sys.stdout, self._ready, self._stop)
+
+        try:
+            self._loop.run_until_complete(main())
+        except BaseException as error:
+            self._error = error
+            self._ready.set()
+        finally:
+            self._loop.close()
+
+    def __enter__(self) -> BackgroundLab:
+        self._thread.start()
+        self._ready.wait(timeout=30)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stop is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=10)
+
+
+def run_wizard_on_lab(names: Sequence[str], out: TextIO) -> int:
+    chosen = _pick(names, out)
+    if chosen is None:
+        return 2
+    items = [(item, default_address(item)) for item in chosen]
+    try:
+        with BackgroundLab(items):
+            from tui.app import run_wizard
+
+            suggestions = [
+                (f"{item.name}: {item.title}", item.target_for(address)) for item, address in items
+            ]
+            first = suggestions[0][1] if len(items) == 1 else None
+            return run_wizard(target_text=first, suggestions=suggestions)
+    except OSError as error:
+        out.write(f"sqlreach lab: cannot listen: {error.strerror} (is another lab running?)\n")
+        return 1

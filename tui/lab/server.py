@@ -1,0 +1,184 @@
+"""Serve one scenario on its own loopback address: the Browser on UDP 1434, SQL Server and the
+scenario's other listeners on TCP. Plain asyncio; stops without leaking tasks or sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+import struct
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+from tui.lab.browser import BrowserProtocol
+from tui.lab.certs import Material, make_material, server_context
+from tui.lab.scenarios import BrowserMode, PortMode, Scenario
+from tui.lab.tds_server import TdsServer
+
+_Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+BROWSER_PORT: Final = 1434
+HTTP_ANSWER: Final = (
+    b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Type: text/html\r\n"
+    b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+)
+_TLS_VERSIONS: Final = {
+    "1.0": ssl.TLSVersion.TLSv1,
+    "1.1": ssl.TLSVersion.TLSv1_1,
+    "1.2": ssl.TLSVersion.TLSv1_2,
+    "1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+@dataclass
+class LabServer:
+    scenario: Scenario
+    address: str
+    material: Material | None = None
+    _servers: list[asyncio.Server] = field(default_factory=list)
+    _udp: list[asyncio.DatagramTransport] = field(default_factory=list)
+    _sockets: list[socket.socket] = field(default_factory=list)
+    _clients: set[asyncio.Task[None]] = field(default_factory=set)
+    browser: BrowserProtocol | None = None
+
+    @property
+    def target(self) -> str:
+        return self.scenario.target_for(self.address)
+
+    def ports(self) -> list[int]:
+        found = [i.port for i in self.scenario.instances if i.port is not None]
+        return found + [port for port, _ in self.scenario.extra_ports]
+
+    async def start(self) -> LabServer:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def _start(self) -> None:
+        scenario = self.scenario
+        loop = asyncio.get_running_loop()
+        family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
+        tls_context = strict_context = None
+        if scenario.certificate is not None:
+            self.material = make_material(scenario.certificate)
+            tls_context = server_context(
+                self.material,
+                min_version=_TLS_VERSIONS[scenario.tls_min],
+                max_version=_TLS_VERSIONS[scenario.tls_max],
+            )
+            if scenario.strict_only:
+                strict_context = server_context(
+                    self.material, alpn=("tds/8.0",), min_version=ssl.TLSVersion.TLSv1_2
+                )
+        if scenario.browser is not BrowserMode.STOPPED:
+            silent = scenario.browser is BrowserMode.DROPPED
+            transport, protocol = await loop.create_datagram_endpoint(
+                lambda: BrowserProtocol(scenario.machine_name, scenario.instances, silent),
+                local_addr=(self.address, BROWSER_PORT),
+                family=family,
+            )
+            self._udp.append(transport)
+            self.browser = protocol
+        for instance in scenario.instances:
+            if instance.port is None:
+                continue
+            handler = TdsServer(scenario, instance, tls_context, strict_context)
+            await self._listen(instance.port, handler.handle)
+        for port, mode in scenario.extra_ports:
+            if mode is PortMode.FILTERED:
+                self._full_backlog(port, family)
+            else:
+                await self._listen(port, _handlers[mode])
+
+    async def _listen(self, port: int, handler: _Handler) -> None:
+        def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.ensure_future(handler(reader, writer))
+            self._clients.add(task)
+            task.add_done_callback(self._clients.discard)
+
+        server = await asyncio.start_server(
+            tracked, self.address, port, reuse_address=True, backlog=512
+        )
+        self._servers.append(server)
+
+    def _full_backlog(self, port: int, family: socket.AddressFamily) -> None:
+        """listen(0) and connections never accepted: further SYNs go unanswered, like a DROP."""
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((self.address, port))
+        listener.listen(0)
+        self._sockets.append(listener)
+        for _ in range(4):
+            filler = socket.socket(family, socket.SOCK_STREAM)
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect_ex((self.address, port))
+            self._sockets.append(filler)
+
+    async def stop(self) -> None:
+        for server in self._servers:
+            server.close()
+        for task in list(self._clients):
+            task.cancel()
+        if self._clients:
+            await asyncio.gather(*self._clients, return_exceptions=True)
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), timeout=2.0)
+        for transport in self._udp:
+            transport.close()
+        for sock in self._sockets:
+            sock.close()
+        self._servers.clear()
+        self._udp.clear()
+        self._sockets.clear()
+
+    async def __aenter__(self) -> LabServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+# ------------------------------------------------------------------------------------------
+# listeners that are not SQL Server
+
+
+async def _http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(reader.read(4096), timeout=5.0)
+        writer.write(HTTP_ANSWER)
+        await writer.drain()
+    writer.close()
+
+
+async def _stall(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Accept and say nothing, reading whatever comes, until the client gives up."""
+    with contextlib.suppress(Exception):
+        while await reader.read(65_536):
+            pass
+    writer.close()
+
+
+async def _close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.close()
+
+
+async def _reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+_handlers: dict[PortMode, _Handler] = {
+    PortMode.HTTP: _http,
+    PortMode.STALL: _stall,
+    PortMode.CLOSE: _close,
+    PortMode.RESET: _reset,
+}

@@ -1,0 +1,1 @@
+"""Session transcripts: the journal written as the diagnosis runs, and its exports."""
