@@ -100,7 +100,7 @@ class InstanceConfig:
     def configured_ports(self) -> tuple[int, ...]:
         """Every TCP port the configuration points at (all IPs, or each enabled IPn)."""
         ports: list[int] = [*self.static_ports, *self.dynamic_ports]
-        if self.listen_all is False:
+        if self.listen_all is False and self.ip_entries:
             ports = []
             for entry in self.ip_entries:
                 if entry.enabled:
