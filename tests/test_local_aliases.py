@@ -466,3 +466,17 @@ def test_resolution_with_junk_files_never_raises(tmp_path: Path, junk: bytes) ->
     for target in targets:
         result = resolve_aliases(target, environment)
         assert isinstance(result.summary(), str)
+
+
+def test_passwords_in_odbc_ini_never_leave_the_parser(tmp_path: Path) -> None:
+    environment, files = make_env(tmp_path)
+    files.place(
+        "/etc/odbc.ini",
+        "[Sales]\nDriver = FreeTDS\nServer = sales01\nUID = app\nPWD = hunter2-Secret\n"
+        "Password = hunter2-Secret\n",
+    )
+    dsn, _ = parse_odbc_ini("[S]\nPWD = hunter2-Secret\n", "/f", "s")
+    assert dsn is not None and "hunter2" not in repr(dsn)
+    result = resolve_aliases(odbc_target(dsn="Sales"), environment)
+    assert result.target.host == "sales01"
+    assert "hunter2" not in repr(result) + repr(result.evidence()) + result.summary()

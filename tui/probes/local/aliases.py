@@ -59,6 +59,7 @@ ODBC_INI_KEYS: Final = (
     (Hive.HKLM, r"SOFTWARE\ODBC\ODBC.INI", "system DSN, 64-bit"),
     (Hive.HKLM, r"SOFTWARE\WOW6432Node\ODBC\ODBC.INI", "system DSN, 32-bit"),
 )
+SECRET_KEYS: Final = frozenset({"pwd", "password"})
 FREETDS_ENCRYPTION: Final = frozenset({"off", "request", "require", "strict"})
 _NETLIBS: Final = {
     "dbmssocn": "tcp",
@@ -305,6 +306,8 @@ def parse_odbc_ini(text: str, path: str, name: str) -> tuple[OdbcDsn | None, ini
     section = sections[0]
     values: dict[str, tuple[str, int | None]] = {}
     for entry in section.entries:
+        if entry.key.lower() in SECRET_KEYS:
+            continue  # a password in odbc.ini never leaves this function
         values.setdefault(entry.key.lower(), (entry.value, entry.line))  # first wins in unixODBC
     driver = values.get("driver", ("", None))[0]
     return OdbcDsn(section.name, path, values, driver_kind(driver)), parsed
@@ -410,7 +413,7 @@ def _find_windows_dsn(environment: Environment, name: str) -> DsnLookup:
         values = {
             k.lower(): (str(v) if not isinstance(v, tuple) else ",".join(v), None)
             for k, v in key.values.items()
-            if not isinstance(v, bytes)
+            if not isinstance(v, bytes) and k.lower() not in SECRET_KEYS
         }
         driver = values.get("driver", ("", None))[0]
         return DsnLookup(
