@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tests.localenv import Replay, make_env, ok
 from tui.probes.base import is_json_safe
 from tui.probes.local.aliases import resolve_aliases
-from tui.probes.local.errorlog import parse_errorlog
+from tui.probes.local.errorlog import parse_errorlog, read_errorlog
 from tui.probes.local.eventlog import parse_event_text
 from tui.probes.local.findings import FIX_IDS, Finding, Severity, compare
 from tui.probes.local.linux import SS, SYSTEMCTL
@@ -530,3 +530,14 @@ def test_compare_never_raises_and_findings_are_json_safe(
     for finding in compare(port, view):
         assert set(finding.fix_ids) <= FIX_IDS
         assert is_json_safe(finding.to_json())
+
+
+def test_unreadable_log_and_configuration_are_said_plainly(tmp_path: Path) -> None:
+    environment, _ = make_env(tmp_path, platform="win32")
+    log = read_errorlog(environment, "C:\\Logs\\ERRORLOG")
+    config = default_config(
+        problems=("HKEY_LOCAL_MACHINE\\...\\Tcp cannot be read: run as an administrator",)
+    )
+    findings = compare(1433, windows_view(InstanceView(config, running(), log)))
+    assert "cannot be read: not found" in by_id(findings, "errorlog-unreadable").detail
+    assert "run as an administrator" in by_id(findings, "config-unreadable").detail

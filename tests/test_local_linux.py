@@ -96,6 +96,7 @@ def test_real_mssql_conf_minimal_and_tls() -> None:
     assert minimal.errorlog_path == "/var/opt/mssql/log/errorlog"
     tls = parse_mssql_conf(text("linux-mssql.conf-real-network-tls.conf"))
     assert tls.force_encryption is True and tls.tls_protocols == "1.2"
+    assert tls.tls_key == "/etc/mssql/certs/server.key.pem"
 
 
 def test_bad_mssql_conf_values() -> None:

@@ -348,6 +348,16 @@ def _errorlog_findings(
     if log is None:
         return
     evidence = {"errorlog": log.path, "started_at": log.started_at}
+    if log.problems and not log.startups and not log.errors:
+        found.add(
+            "errorlog-unreadable",
+            Severity.INFO,
+            "The error log could not be used",
+            "; ".join(log.problems) + ". Where SQL Server listens and why it stopped are "
+            "written there; read it as an administrator (or EXEC xp_readerrorlog).",
+            evidence={**evidence, "problems": list(log.problems)},
+            values=values,
+        )
     for error in log.errors:
         text = f"{log.path or 'ERRORLOG'}: Error {error.number}: {error.message}"
         if "every network protocol" in error.meaning:
@@ -431,6 +441,15 @@ def _tcp_findings(
 ) -> None:
     config = chosen.config
     evidence = {"config": config.evidence()}
+    if config.problems:
+        found.add(
+            "config-unreadable",
+            Severity.INFO,
+            f"Part of {chosen.name}'s configuration could not be read",
+            "; ".join(config.problems[:5]),
+            evidence=evidence,
+            values=values,
+        )
     if config.tcp_enabled is False:
         log = chosen.errorlog
         still = (

@@ -183,6 +183,7 @@ def parse_mssql_conf(text: str, path: str = MSSQL_CONF) -> InstanceConfig:
         listen_addresses=(address,) if address else (),
         force_encryption=force,
         certificate=cert or None,
+        tls_key=values["tlskey"].value.strip() or None if "tlskey" in values else None,
         tls_protocols=values["tlsprotocols"].value.strip() if "tlsprotocols" in values else None,
         errorlog_path=errorlog or DEFAULT_ERRORLOG,
         problems=tuple(problems),

@@ -84,6 +84,7 @@ class InstanceConfig:
     hidden: bool | None = None
     force_encryption: bool | None = None
     certificate: str | None = None
+    tls_key: str | None = None
     tls_protocols: str | None = None
     named_pipes_enabled: bool | None = None
     errorlog_path: str | None = None
@@ -132,6 +133,8 @@ class InstanceConfig:
             "listen_addresses": list(self.listen_addresses),
             "hidden": self.hidden,
             "force_encryption": self.force_encryption,
+            "certificate": self.certificate,
+            "tls_key": self.tls_key,
             "tls_protocols": self.tls_protocols,
             "errorlog_path": self.errorlog_path,
             "problems": list(self.problems),
