@@ -381,3 +381,11 @@ json_values = st.recursive(
 def test_firewall_parser_never_raises_on_json(value: object) -> None:
     state = parse_firewall_json(json.dumps(value))
     assert state.check("TCP", 1433).coverage in set(Coverage)
+
+
+async def test_get_service_fallback_refuses_names_that_could_inject(tmp_path: Path) -> None:
+    runner = Replay({(POWERSHELL,): ok(text("powershell-get-service-mssqlserver-paused.txt"))})
+    environment, _ = make_env(tmp_path, platform="win32", registry=sql_registry(), runner=runner)
+    info = await read_service(environment, "MSSQL$X'; Remove-Item C:\\ -Recurse; '", timeout=5)
+    assert info.state == ServiceState.UNKNOWN
+    assert all(call[0] != POWERSHELL for call in runner.calls)

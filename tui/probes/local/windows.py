@@ -320,7 +320,8 @@ async def read_service(environment: Environment, name: str, *, timeout: float) -
             return ServiceInfo(name, ServiceState.NOT_INSTALLED, source="sc query")
         parsed = parse_sc_query(decode_text(result.stdout).text)
         info = next((s for s in parsed if s.name.lower() == name.lower()), None)
-    if info is None and result.status == CommandStatus.NOT_FOUND:
+    safe_name = re.fullmatch(r"[A-Za-z0-9_$#@.-]{1,256}", name) is not None
+    if info is None and result.status == CommandStatus.NOT_FOUND and safe_name:
         table = await environment.runner.run(
             (
                 POWERSHELL,
