@@ -1,0 +1,44 @@
+"""The machine itself: client aliases, and on the server its services, ports, firewall and logs.
+
+The API the diagnosis uses:
+- `resolve_aliases(target, environment) -> AliasResolution`: the target after FreeTDS sections,
+  ODBC DSNs and Windows client aliases, with where each value came from and what to edit.
+- `detect_this_machine(host, addresses) -> bool`: does the target name this machine?
+- `await read_server_view(environment, instance=..., port=..., timeout=...) -> ServerView`: this
+  machine's SQL Server (services, TCP settings, listeners, firewall, error log, events), and
+  `server_view_from_sqlcheck(text)` for a SQLCheck report from another machine.
+- `compare(port_tried, server_view) -> tuple[Finding, ...]`: each mismatch, with its fix ids.
+Everything reads the machine through `Environment` (registry, commands, files), so it runs the
+same in tests on any platform.
+"""
+
+from tui.probes.local.aliases import AliasKind, AliasResolution, resolve_aliases
+from tui.probes.local.findings import FIX_IDS, Finding, Severity, compare
+from tui.probes.local.server import (
+    InstanceView,
+    LocalIdentity,
+    ServerView,
+    detect_this_machine,
+    local_identity,
+    read_server_view,
+    server_view_from_sqlcheck,
+)
+from tui.probes.local.system import Environment
+
+__all__ = [
+    "FIX_IDS",
+    "AliasKind",
+    "AliasResolution",
+    "Environment",
+    "Finding",
+    "InstanceView",
+    "LocalIdentity",
+    "ServerView",
+    "Severity",
+    "compare",
+    "detect_this_machine",
+    "local_identity",
+    "read_server_view",
+    "resolve_aliases",
+    "server_view_from_sqlcheck",
+]
