@@ -58,7 +58,10 @@ def run_check(options: CheckOptions, out: TextIO) -> int:
         if journal is not None:
             journal.close()
     _emit(options, diagnosis, out)
-    return EXIT_OK if diagnosis.verdict.root_cause is RootCause.OK else EXIT_PROBLEM
+    cause = diagnosis.verdict.root_cause
+    if cause is RootCause.BAD_INPUT:  # a DSN or alias that names nothing: still bad input
+        return EXIT_BAD_INPUT
+    return EXIT_OK if cause is RootCause.OK else EXIT_PROBLEM
 
 
 async def run_diagnosis(

@@ -12,7 +12,8 @@ from typing import Any
 
 from tui.diagnosis.context import Context
 from tui.diagnosis.model import Observation, Status
-from tui.probes import browser, dns, tcp, tds
+from tui.probes import browser, dns, local, tcp, tds
+from tui.probes.base import in_daemon_thread
 from tui.probes.browser import BrowserResult, BrowserStatus
 from tui.probes.dns import DnsStatus
 from tui.probes.tcp import TcpStatus
@@ -24,44 +25,109 @@ from tui.wire.prelogin import Encryption
 # target, on-server
 
 
+def _environment(context: Context) -> local.Environment:
+    environment = context.settings.get("environment")
+    return (
+        environment if isinstance(environment, local.Environment) else local.Environment.current()
+    )
+
+
 async def read_target(context: Context) -> Observation:
+    """What the client will really reach: the target after DSNs, FreeTDS sections and aliases."""
+    original = context.target
+    environment = _environment(context)
+    try:
+        resolution = await asyncio.wait_for(
+            in_daemon_thread(lambda: local.resolve_aliases(original, environment)),
+            timeout=context.timeout,
+        )
+    except TimeoutError:
+        resolution = None
+    facts: dict[str, Any] = {"timeout_s": f"{context.timeout:g} s"}
+    evidence: dict[str, Any] = {"form": original.form.value, "typed": original.data_source}
+    if resolution is not None:
+        evidence["aliases"] = resolution.evidence()
+        if resolution.applied:
+            context.target = resolution.target
+            facts["alias_name"] = resolution.alias_name
+            facts["alias_where"] = (
+                f"{resolution.alias_where}. To change it: {resolution.correct_where}"
+                if resolution.correct_where
+                else resolution.alias_where
+            )
+        if resolution.notes:
+            facts["verdict_notes"] = list(resolution.notes)
     target = context.target
-    facts: dict[str, Any] = {
-        "host": target.connect_host,
-        "instance": target.instance or "MSSQLSERVER",
-        "timeout_s": f"{context.timeout:g} s",
-    }
+    facts.update(host=target.connect_host, instance=target.instance or "MSSQLSERVER")
     if target.port is not None:
         facts["port"] = target.port
     if target.host is None:
-        name = target.dsn or target.servername
-        facts["alias_problem"] = (
-            f"The connection names the DSN or FreeTDS server '{name}', but no host could be "
-            "found for it on this machine."
+        name = original.dsn or original.servername
+        problem = (
+            resolution.problems[0]
+            if resolution is not None and resolution.problems
+            else f"The connection names '{name}', but no host could be found for it here."
         )
-        return Observation("unresolved-alias", Status.FAIL, facts["alias_problem"], {}, facts)
-    evidence = {
-        "form": target.form.value,
-        "data_source": target.data_source,
-        "origins": {name: origin.to_json() for name, origin in target.origins.items()},
-        "notes": list(target.notes),
-    }
+        facts["alias_problem"] = problem
+        return Observation("unresolved-alias", Status.FAIL, problem, evidence, facts)
+    evidence.update(
+        data_source=target.data_source,
+        origins={name: origin.to_json() for name, origin in target.origins.items()},
+        notes=list(target.notes),
+    )
     where = ", ".join(
         f"{name} from {origin.source.value}"
         for name, origin in target.origins.items()
         if name in {"host", "port", "instance"}
     )
     summary = f"{target.form.value}: {target.data_source} ({where})"
-    return Observation("ok", Status.PASS, summary, evidence, facts)
+    if resolution is not None and resolution.applied:
+        summary = resolution.summary()
+    status = Status.WARN if resolution is not None and resolution.applied else Status.PASS
+    return Observation("ok", status, summary, evidence, facts)
 
 
 def default_on_server(context: Context) -> str:
-    """`check` assumes a client unless told: reading a server's configuration is opt-in."""
-    return "no"
+    """Assume 'on the server' only when the target names this machine."""
+    host = context.target.connect_host
+    return "yes" if context.target.is_local or local.detect_this_machine(host, ()) else "no"
 
 
 async def read_server_config(context: Context) -> Observation:
-    return Observation("done", Status.SKIP, "no server configuration was read", {}, {})
+    """Services, TCP settings, listeners, firewall and the error log of the local SQL Server."""
+    target = context.target
+    view = await context.probe(
+        ("server-view", target.instance),
+        "reading this machine's SQL Server configuration",
+        lambda: local.read_server_view(
+            _environment(context),
+            instance=target.instance,
+            port=target.port if target.port_given else None,
+            timeout=context.timeout,
+        ),
+    )
+    evidence: dict[str, Any] = {"view": view.evidence()}
+    if view.installed is False:
+        return Observation(
+            "done",
+            Status.SKIP,
+            "no SQL Server is installed on this machine: diagnosing over the network",
+            evidence,
+            {},
+        )
+    findings = local.compare(
+        target.port if not target.needs_browser else None, view, instance=target.instance
+    )
+    evidence["findings"] = [finding.to_json() for finding in findings]
+    serious = [f for f in findings if f.severity is not local.Severity.INFO]
+    facts: dict[str, Any] = {
+        "extra_fixes": [fix for f in serious for fix in f.fix_ids],
+        "verdict_notes": [f"On this machine: {f.title}. {f.detail}" for f in serious],
+    }
+    summary = view.summary()
+    if serious:
+        summary += f"; {len(serious)} finding(s): " + "; ".join(f.title for f in serious)
+    return Observation("done", Status.WARN if serious else Status.PASS, summary, evidence, facts)
 
 
 def default_login_wanted(context: Context) -> str:
@@ -302,7 +368,7 @@ async def search_elsewhere(context: Context) -> Observation:
         alias = target.origins.get("port")
         if alias is not None and alias.source.value in {"alias", "dsn"}:
             facts.update(
-                alias_name=target.origins["port"].detail,
+                alias_name=context.facts.get("alias_name", alias.detail),
                 alias_where=context.facts.get("alias_where", alias.detail),
             )
             return Observation(

@@ -143,7 +143,9 @@ def conclude(outcome: Conclude, step_id: str, context: Context) -> Verdict:
     summary = fill(outcome.summary, facts)
     extra = facts.get("verdict_notes")
     if extra:
-        summary = summary + " " + " ".join(str(note) for note in extra)
+        sentences = [str(note).strip() for note in extra if str(note).strip()]
+        sentences = [note[0].upper() + note[1:] for note in sentences]
+        summary = " ".join([summary, *(n if n[-1] in ".!?" else n + "." for n in sentences)])
     fix_ids = tuple(dict.fromkeys((*outcome.fixes, *facts.get("extra_fixes", ()))))
     return Verdict(
         root_cause=outcome.root_cause,

@@ -76,7 +76,7 @@ STEPS: Final[tuple[Step, ...]] = (
             "Microsoft's ten steps 1, 2 and 6)."
         ),
         source="Checklist 3-6; Microsoft's ten steps 1, 2, 6",
-        hop=Hop.HOST,
+        hop=Hop.CLIENT,
         action=actions.read_server_config,
         outcomes={"done": Next("dns")},
     ),
