@@ -37,6 +37,8 @@ class CheckOptions:
     answers: dict[str, str] = field(default_factory=dict)
     transcript: str | None = None
     dns_server: str | None = None
+    error: str | None = None
+    error_file: str | None = None
 
 
 def run_check(options: CheckOptions, out: TextIO) -> int:
@@ -44,6 +46,7 @@ def run_check(options: CheckOptions, out: TextIO) -> int:
         target = apply_credentials(parse_target(options.target_text), options)
         if options.dns_server:
             dns_settings(options.dns_server)
+        error_text = read_error_text(options)
     except (TargetError, UsageError) as error:
         _emit_bad_input(options, str(error), out)
         return EXIT_BAD_INPUT
@@ -53,7 +56,9 @@ def run_check(options: CheckOptions, out: TextIO) -> int:
         sys.stderr.write(f"sqlreach: {error}\n")
         return EXIT_BAD_INPUT
     try:
-        diagnosis = asyncio.run(run_diagnosis(target, options, journal))
+        if journal is not None and error_text:
+            journal.error_text(error_text)
+        diagnosis = asyncio.run(run_diagnosis(target, options, journal, error_text))
     finally:
         if journal is not None:
             journal.close()
@@ -65,18 +70,50 @@ def run_check(options: CheckOptions, out: TextIO) -> int:
 
 
 async def run_diagnosis(
-    target: Target, options: CheckOptions, journal: Journal | None = None
+    target: Target,
+    options: CheckOptions,
+    journal: Journal | None = None,
+    error_text: str | None = None,
 ) -> Diagnosis:
     from tui.diagnosis.tree import TREE
 
+    settings: dict[str, Any] = {"error_text": error_text}
+    if options.dns_server:
+        settings["dns"] = dns_settings(options.dns_server)
     context = Context(
         target,
         timeout=options.timeout,
         answers=options.answers,
         emit=journal.record if journal is not None else None,
-        settings={"dns": dns_settings(options.dns_server)} if options.dns_server else None,
+        settings=settings,
     )
     return await diagnose(TREE, context)
+
+
+def read_error_text(options: CheckOptions) -> str | None:
+    """`--error TEXT` or `--error-file FILE`, decoded like `sqlreach explain` decodes it."""
+    from tui.diagnosis.explain.textinput import (
+        InputError,
+        decode_argument,
+        decode_bytes,
+        read_capped,
+    )
+
+    try:
+        if options.error is not None:
+            return decode_argument(options.error).text
+        if options.error_file is None:
+            return None
+        if options.error_file == "-":
+            return decode_bytes(*read_capped(sys.stdin.buffer)).text
+        with open(options.error_file, "rb") as handle:
+            return decode_bytes(*read_capped(handle)).text
+    except InputError as error:
+        raise UsageError(f"the error text: {error}") from None
+    except OSError as error:
+        raise UsageError(
+            f"--error-file: cannot read {options.error_file}: {error.strerror}"
+        ) from None
 
 
 def dns_settings(server: str) -> dict[str, Any]:

@@ -66,6 +66,13 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
         action="store_true",
         help="stop after the network checks, even with credentials",
     )
+    error = check.add_mutually_exclusive_group()
+    error.add_argument(
+        "--error", metavar="TEXT", help="the error message you saw: read first, then compared"
+    )
+    error.add_argument(
+        "--error-file", metavar="FILE", help="read the error message from a file ('-': stdin)"
+    )
     check.add_argument(
         "--dns-server",
         metavar="ADDRESS[:PORT]",
@@ -97,6 +104,8 @@ def _run_check(args: argparse.Namespace) -> int:
         answers=answers,
         transcript=args.transcript,
         dns_server=args.dns_server,
+        error=args.error,
+        error_file=args.error_file,
     )
     return run_check(options, sys.stdout)
 

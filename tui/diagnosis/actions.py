@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from tui.diagnosis import error_join
 from tui.diagnosis.context import Context
 from tui.diagnosis.model import Observation, Status
 from tui.probes import browser, dns, local, tcp, tds
@@ -128,6 +129,22 @@ async def read_server_config(context: Context) -> Observation:
     if serious:
         summary += f"; {len(serious)} finding(s): " + "; ".join(f.title for f in serious)
     return Observation("done", Status.WARN if serious else Status.PASS, summary, evidence, facts)
+
+
+def _login_skipped(context: Context) -> str:
+    target = context.target
+    if target.integrated_security:
+        return "Windows authentication was asked for, but the login step was skipped"
+    if target.user and target.password is None:
+        return (
+            f"a user ({target.user}) but no password was given (the password comes from the "
+            "connection string, --password-env VAR, or credentials saved in the keyring)"
+        )
+    reason = "no credentials were given (User ID and Password in the connection string, or "
+    reason += "--user and --password-env)"
+    if error_join.about_the_login(context):
+        reason += "; the error text you saw is about the login, so give them to test it"
+    return reason
 
 
 def default_login_wanted(context: Context) -> str:
@@ -459,7 +476,9 @@ async def check_encryption(context: Context) -> Observation:
     summary = f"server encryption {server.name if server else 'unknown'}; client Encrypt=" + (
         wants or "driver default"
     )
-    return Observation("ok", Status.PASS, summary, evidence, {})
+    return Observation(
+        "ok", Status.PASS, summary, evidence, {"login_skipped": _login_skipped(context)}
+    )
 
 
 async def login(context: Context) -> Observation:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.diagnosis.context import Context
+from tui.diagnosis.error_join import agreement_json, agreement_note
 from tui.diagnosis.fixes import render_fixes
 from tui.diagnosis.model import (
     Conclude,
@@ -60,7 +61,7 @@ class Diagnosis:
 
     def to_json(self) -> dict[str, Any]:
         """The `check --json` contract (design.md): secrets never appear."""
-        return {
+        document = {
             "target": self.target.to_json(),
             "root_cause": self.verdict.root_cause.value,
             "summary": self.verdict.summary,
@@ -68,6 +69,10 @@ class Diagnosis:
             "fixes": [fix.to_json() for fix in self.verdict.fixes],
             "elapsed_ms": round(self.elapsed_ms, 1),
         }
+        error = agreement_json(self.verdict.root_cause, dict(self.facts))
+        if error is not None:
+            document["error_text"] = error
+        return document
 
 
 class _Facts(dict[str, Any]):
@@ -146,6 +151,9 @@ def conclude(outcome: Conclude, step_id: str, context: Context) -> Verdict:
         sentences = [str(note).strip() for note in extra if str(note).strip()]
         sentences = [note[0].upper() + note[1:] for note in sentences]
         summary = " ".join([summary, *(n if n[-1] in ".!?" else n + "." for n in sentences)])
+    joined = agreement_note(outcome.root_cause, facts)
+    if joined:
+        summary = f"{summary} {joined}"
     fix_ids = tuple(dict.fromkeys((*outcome.fixes, *facts.get("extra_fixes", ()))))
     return Verdict(
         root_cause=outcome.root_cause,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from tui.diagnosis import actions
+from tui.diagnosis import actions, error_join
 from tui.diagnosis.engine import Tree
 from tui.diagnosis.model import Choice, Conclude, Hop, Next, Question, Step
 from tui.diagnosis.vocabulary import RootCause as R
@@ -39,13 +39,27 @@ STEPS: Final[tuple[Step, ...]] = (
         hop=Hop.CLIENT,
         action=actions.read_target,
         outcomes={
-            "ok": Next("on-server"),
+            "ok": Next("error"),
             "unresolved-alias": Conclude(
                 R.BAD_INPUT,
                 "{alias_problem}",
                 ("fix-client-alias",),
             ),
         },
+    ),
+    Step(
+        id="error",
+        title="Read the error you saw",
+        why=(
+            "The error text already rules things in and out: 'actively refused' means a host "
+            "answered and nothing listened; 18456 means the network path worked and the login "
+            "did not. Reading it first tells where to look, and comparing it with what the live "
+            "checks find tells whether the failing client sees what this machine sees."
+        ),
+        source="Microsoft triage: read the exact error; the errors table of the field guides",
+        hop=Hop.CLIENT,
+        action=error_join.read_error,
+        outcomes={"none": Next("on-server"), "read": Next("on-server")},
     ),
     Step(
         id="on-server",
