@@ -149,7 +149,7 @@ async def probe_prelogin(
                 PreloginStatus.CLOSED,
                 "the server closed the connection without answering the pre-login",
             )
-        if first[0] != tds.PacketType.REPLY or len(first) < 8:
+        if first[0] != tds.PacketType.REPLY:
             data = await _read_more(reader, first, clock)
             looks = tds.classify_first_bytes(data)
             return result(
@@ -158,7 +158,18 @@ async def probe_prelogin(
                 first_bytes=data,
                 looks_like=looks,
             )
-        answer = prelogin.parse_prelogin(await _read_reply(reader, first, clock))
+        received = _Received(len(first))
+        try:
+            payload = await _read_reply(reader, first, clock, received)
+        except TimeoutError:
+            return result(
+                PreloginStatus.SILENT,
+                f"began a TDS reply but sent only {received.count} byte(s) in {timeout:g} s: "
+                "far too slow to be a healthy SQL Server (a server under heavy pressure, or "
+                "a broken network path that trickles)",
+                first_bytes=first,
+            )
+        answer = prelogin.parse_prelogin(payload)
         return result(
             PreloginStatus.SQL_SERVER,
             "answered the pre-login as SQL Server",
@@ -208,15 +219,22 @@ async def _read_more(reader: asyncio.StreamReader, first: bytes, clock: Stopwatc
     return data
 
 
-async def _read_reply(reader: asyncio.StreamReader, buffer: bytes, clock: Stopwatch) -> bytes:
+@dataclass
+class _Received:
+    count: int
+
+
+async def _read_reply(
+    reader: asyncio.StreamReader, buffer: bytes, clock: Stopwatch, received: _Received
+) -> bytes:
     """The payload of a whole TDS reply whose first bytes are already in `buffer`."""
     payload = bytearray()
     while True:
         while len(buffer) < 8:
-            buffer += await _read_exact_or_more(reader, clock)
+            buffer += await _read_exact_or_more(reader, clock, received)
         header = tds.parse_header(buffer[:8])
         while len(buffer) < header.length:
-            buffer += await _read_exact_or_more(reader, clock)
+            buffer += await _read_exact_or_more(reader, clock, received)
         payload += buffer[8 : header.length]
         if len(payload) > MAX_REPLY:
             raise WireError(f"the reply is longer than {MAX_REPLY} bytes")
@@ -225,10 +243,13 @@ async def _read_reply(reader: asyncio.StreamReader, buffer: bytes, clock: Stopwa
             return bytes(payload)
 
 
-async def _read_exact_or_more(reader: asyncio.StreamReader, clock: Stopwatch) -> bytes:
+async def _read_exact_or_more(
+    reader: asyncio.StreamReader, clock: Stopwatch, received: _Received
+) -> bytes:
     chunk = await asyncio.wait_for(reader.read(65_536), timeout=max(clock.remaining(), 0.001))
     if not chunk:
         raise asyncio.IncompleteReadError(b"", None)
+    received.count += len(chunk)
     return chunk
 
 
