@@ -1,36 +1,334 @@
-"""The Textual application: the composition root that wires screens to the engine."""
+"""The Textual application: the composition root that wires the screens to the engine, the
+journal and the credential store. Screens render and ask; this module decides what comes next."""
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
 
-from screens.start import StartScreen
+from screens.credentials import CredentialsAnswer, CredentialsScreen
+from screens.diagnosis import DiagnosisScreen, Run
+from screens.help import HelpScreen
+from screens.palette import SqlreachCommands
+from screens.start import StartRequest, StartScreen
+from screens.transcript import TranscriptScreen
+from screens.verdict import VerdictScreen
+from tui.diagnosis.engine import Diagnosis, Tree
+from tui.diagnosis.vocabulary import RootCause
+from tui.secret import PLACEHOLDER, Secret
+from tui.target import Target, TargetError, parse_target
+from tui.transcript.journal import Journal, TranscriptError
+from tui.transcript.store import find_unfinished, list_sessions, resume_info, start_session
+
+CSS = Path(__file__).resolve().parent.parent / "screens" / "sqlreach.tcss"
+
+
+class KeyringLookup:
+    """The credential store as the credentials screen needs it."""
+
+    def saved(self, target: Target) -> tuple[str, Secret] | None:
+        from tui.credentials import KeyringStore, keyring_availability, target_key
+
+        if not keyring_availability().ok:
+            return None
+        stored = KeyringStore().load(target_key(target), target.user)
+        return (stored.user, stored.password) if stored else None
+
+    def keyring_state(self) -> tuple[bool, str]:
+        from tui.credentials import keyring_availability
+
+        state = keyring_availability()
+        return state.ok, state.reason
+
+
+def save_credentials(target: Target, answer: CredentialsAnswer) -> str:
+    """Keep what the person asked to keep; say where it went (never the password)."""
+    from tui.credentials import (
+        CredentialError,
+        EncryptedFileStore,
+        KeyringStore,
+        target_key,
+    )
+
+    if answer.keep == "no" or answer.integrated or answer.password is None:
+        return ""
+    try:
+        if answer.keep == "keyring":
+            KeyringStore().save(target_key(target), answer.user, answer.password)
+            return f"Credentials for {target_key(target)} kept in the system keyring."
+        if answer.passphrase is not None:
+            store = EncryptedFileStore(answer.passphrase)
+            store.save(target_key(target), answer.user, answer.password)
+            return f"Credentials for {target_key(target)} kept in {store.path} (encrypted)."
+    except CredentialError as error:
+        return f"The credentials were not kept: {error}"
+    return ""
+
+
+@dataclass
+class Session:
+    """One target's run(s): its journal, what the person typed, the last verdict."""
+
+    target: Target
+    error_text: str | None
+    journal: Journal | None
+    journal_note: str | None
+    credentials: CredentialsAnswer | None = None
+    last: Diagnosis | None = None
+    history: list[Diagnosis] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)  # a re-run does not ask again
 
 
 class SqlreachApp(App[None]):
     TITLE = "sqlreach"
     SUB_TITLE = "from 'actively refused' to the root cause"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    CSS_PATH = str(CSS)
+    COMMANDS = App.COMMANDS | {SqlreachCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help"),
+    ]
 
-    def __init__(self, target_text: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        target_text: str | None = None,
+        error_text: str | None = None,
+        tree: Tree | None = None,
+        timeout: float = 3.0,
+        suggestions: Sequence[tuple[str, str]] = (),
+        sessions_dir: Path | None = None,
+        record: bool = True,
+        show_timings: bool = True,
+        settings: dict[str, Any] | None = None,
+        credential_lookup: KeyringLookup | None = None,
+    ) -> None:
         super().__init__()
         self.target_text = target_text
-        self.suggestions: list[tuple[str, str]] = []
+        self.error_text = error_text
+        self._tree = tree
+        self.timeout = timeout
+        self.suggestions = tuple(suggestions)
+        self.sessions_dir = sessions_dir
+        self.record = record
+        self.show_timings = show_timings
+        self.settings = dict(settings or {})
+        self.credential_lookup = credential_lookup
+        self.session: Session | None = None
+
+    @property
+    def decision_tree(self) -> Tree:
+        if self._tree is None:
+            from tui.diagnosis.tree import TREE
+
+            self._tree = TREE
+        return self._tree
 
     def on_mount(self) -> None:
-        self.push_screen(StartScreen(initial=self.target_text or ""))
+        if self.target_text:
+            self.begin(StartRequest(self.target_text, self.error_text))
+        else:
+            self.show_start()
+
+    # -- the flow ------------------------------------------------------------------------------
+
+    def show_start(self, notice: str | None = None) -> None:
+        suggestions = list(self.suggestions)
+        if self.record and self.sessions_dir is None:
+            for session in find_unfinished()[-1:]:
+                info = resume_info(session)
+                done = ", ".join(info.steps_done) or "no step"
+                notice = notice or (
+                    f"An earlier session for {info.target_text} stopped before "
+                    f"its verdict (done: {done}). Pick it below to resume."
+                )
+                suggestions.insert(0, (f"Resume: {info.target_text}", info.target_text))
+            recent = {s.target_text: s for s in list_sessions()[-20:] if s.finished}
+            suggestions += [(f"Recent: {text}", text) for text in list(recent)[-5:]]
+        self.push_screen(
+            StartScreen(self.target_text or "", tuple(suggestions), notice), self.begin
+        )
+
+    def begin(self, request: StartRequest | None) -> None:
+        if request is None:
+            return
+        try:
+            target = parse_target(request.target_text)
+        except TargetError as error:
+            self.show_start(f"Cannot read the target: {error}")
+            return
+        if target.password is not None and target.password.reveal() == PLACEHOLDER:
+            target = target.replace(password=None)  # a transcript's redacted password
+        journal, note = self.open_journal(target)
+        if journal is not None and request.error_text:
+            journal.error_text(request.error_text)
+        self.session = Session(target, request.error_text, journal, note)
+        self.diagnose()
+
+    def open_journal(self, target: Target) -> tuple[Journal | None, str | None]:
+        if not self.record:
+            return None, "This session is not recorded."
+        try:
+            opened = start_session(target, directory=self.sessions_dir)
+        except TranscriptError as error:
+            self.notify(str(error), severity="warning", timeout=10)
+            return None, str(error)
+        if opened.message:
+            self.notify(opened.message, severity="warning", timeout=10)
+        return opened.journal, opened.message
+
+    def diagnose(self) -> None:
+        session = self.session
+        assert session is not None
+        settings = dict(self.settings)
+        settings["error_text"] = session.error_text
+        run = Run(
+            tree=self.decision_tree,
+            target=session.target,
+            timeout=self.timeout,
+            settings=settings,
+            answers=dict(session.answers),
+            record=session.journal.record if session.journal else None,
+            on_credentials=self.remember_credentials,
+            credentials_screen=lambda target: CredentialsScreen(target, self.credential_lookup),
+            show_timings=self.show_timings,
+        )
+        self.push_screen(DiagnosisScreen(run), self.diagnosed)
+
+    def remember_credentials(self, answer: CredentialsAnswer) -> None:
+        assert self.session is not None
+        self.session.credentials = answer
+        if self.session.journal is not None and answer.password is not None:
+            self.session.journal.add_secret(answer.password)
+        if answer.log_in and not answer.integrated:
+            self.session.target = answer.apply(self.session.target)
+
+    def diagnosed(self, diagnosis: Diagnosis | None) -> None:
+        session = self.session
+        assert session is not None
+        if diagnosis is None:  # cancelled
+            if session.last is not None:
+                self.push_screen(VerdictScreen(session.last, None, self.show_timings))
+            else:
+                self.close_session("cancelled")
+                self.show_start("The diagnosis was cancelled.")
+            return
+        previous = session.last
+        session.last = diagnosis
+        session.answers = {r.id: r.answer for r in diagnosis.steps if r.answer is not None}
+        session.history.append(diagnosis)
+        if session.journal is not None:
+            session.journal.fixes_shown([f.id for f in diagnosis.verdict.fixes], sys.platform)
+        answer = session.credentials
+        if answer is not None and diagnosis.verdict.root_cause is RootCause.OK:
+            kept = save_credentials(diagnosis.target, answer)
+            if kept:
+                self.notify(kept)
+        self.push_screen(VerdictScreen(diagnosis, previous, self.show_timings))
+
+    def close_session(self, status: str) -> None:
+        if self.session is not None and self.session.journal is not None:
+            self.session.journal.close(status)
+
+    # -- what the verdict screen asks for --------------------------------------------------
+
+    def on_verdict_screen_rerun(self) -> None:
+        if self.session is not None and self.session.journal is not None:
+            self.session.journal.rerun()
+        self.pop_screen()
+        self.diagnose()
+
+    def on_verdict_screen_new_target(self) -> None:
+        self.close_session("finished")
+        self.pop_screen()
+        self.target_text = None
+        self.show_start()
+
+    def on_verdict_screen_show_transcript(self) -> None:
+        session = self.session
+        self.push_screen(
+            TranscriptScreen(
+                session.journal if session else None, session.journal_note if session else None
+            )
+        )
+
+    def on_verdict_screen_copied(self, message: VerdictScreen.Copied) -> None:
+        if self.session is not None and self.session.journal is not None:
+            self.session.journal.copied(message.command, message.fix_id)
+
+    # -- actions for the palette and keys ------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_new_target(self) -> None:
+        if isinstance(self.screen, VerdictScreen):
+            self.on_verdict_screen_new_target()
+
+    def action_rerun(self) -> None:
+        if isinstance(self.screen, VerdictScreen):
+            self.on_verdict_screen_rerun()
+
+    def action_copy(self) -> None:
+        if isinstance(self.screen, VerdictScreen):
+            self.screen.action_copy()
+
+    def action_transcript(self) -> None:
+        self.on_verdict_screen_show_transcript()
+
+    def on_unmount(self) -> None:
+        self.close_session("finished")
 
 
-def make_app(target_text: str | None = None) -> SqlreachApp:
+def make_app(
+    target_text: str | None = None,
+    *,
+    error_text: str | None = None,
+    tree: Tree | None = None,
+    timeout: float = 3.0,
+    suggestions: Sequence[tuple[str, str]] = (),
+    sessions_dir: Path | None = None,
+    record: bool = True,
+    show_timings: bool = True,
+    settings: dict[str, Any] | None = None,
+) -> SqlreachApp:
     """One factory for the CLI and the tests."""
-    return SqlreachApp(target_text=target_text)
+    return SqlreachApp(
+        target_text=target_text,
+        error_text=error_text,
+        tree=tree,
+        timeout=timeout,
+        suggestions=suggestions,
+        sessions_dir=sessions_dir,
+        record=record,
+        show_timings=show_timings,
+        settings=settings,
+        credential_lookup=KeyringLookup(),
+    )
 
 
 def run_wizard(
-    target_text: str | None = None, suggestions: list[tuple[str, str]] | None = None
+    target_text: str | None = None,
+    suggestions: Sequence[tuple[str, str]] | None = None,
+    error_text: str | None = None,
+    timeout: float = 3.0,
 ) -> int:
-    app = make_app(target_text)
-    app.suggestions = suggestions or []
-    app.run()
+    make_app(
+        target_text, suggestions=suggestions or (), error_text=error_text, timeout=timeout
+    ).run()
+    return 0
+
+
+def serve(host: str = "localhost", port: int = 8000) -> int:
+    """The wizard in a browser (textual-serve). The probes run on this machine, not the
+    visitor's."""
+    from textual_serve.server import Server
+
+    Server(f"{sys.executable} -m tui", host=host, port=port, title="sqlreach").serve()
     return 0

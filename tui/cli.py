@@ -136,9 +136,13 @@ def _run_explain(args: argparse.Namespace) -> int:
 
 
 def _run_wizard(args: argparse.Namespace) -> int:
+    if args.serve:
+        from tui.app import serve
+
+        return serve(port=args.port)
     from tui.app import run_wizard
 
-    return run_wizard(target_text=args.target)
+    return run_wizard(target_text=args.target, error_text=args.error, timeout=args.timeout)
 
 
 def _add_transcripts(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -229,6 +233,16 @@ def build_parser() -> tuple[_Parser, _Parser]:
     )
     wizard.add_argument("--version", action="version", version=f"sqlreach {__version__}")
     wizard.add_argument("target", nargs="?", help="server name or connection string to diagnose")
+    wizard.add_argument("--error", metavar="TEXT", help="the error message you saw")
+    wizard.add_argument(
+        "--timeout", type=float, default=3.0, metavar="S", help="per-probe timeout in seconds"
+    )
+    wizard.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the wizard to a browser (the probes run on this machine, not the visitor's)",
+    )
+    wizard.add_argument("--port", type=int, default=8000, help="port for --serve (default 8000)")
     wizard.set_defaults(run=_run_wizard)
 
     commands = _Parser(prog="sqlreach")

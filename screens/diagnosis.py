@@ -1,0 +1,229 @@
+"""The step screen: the diagnosis as it runs, one step at a time, and the path walked so far.
+
+The engine runs in a worker; its events arrive here as messages and only change what is shown.
+Questions come back through the asker, which opens a modal and waits for the person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Collapsible, Footer, Header, ListItem, ListView, Static
+
+from screens.credentials import CredentialsAnswer, CredentialsScreen
+from screens.question import QuestionScreen
+from screens.text import path_picture, step_line
+from tui.diagnosis.context import Context
+from tui.diagnosis.engine import Diagnosis, Tree, diagnose
+from tui.diagnosis.model import (
+    Event,
+    ProbeFinished,
+    ProbeStarted,
+    Question,
+    Step,
+    StepFinished,
+    StepRecord,
+    StepStarted,
+    VerdictReached,
+)
+from tui.diagnosis.path import hop_states
+from tui.target import Target
+
+
+@dataclass
+class Run:
+    """Everything one walk needs; the app builds it, the screen only drives it."""
+
+    tree: Tree
+    target: Target
+    timeout: float
+    settings: dict[str, Any] = field(default_factory=dict)
+    answers: dict[str, str] = field(default_factory=dict)
+    record: Callable[[Event], None] | None = None  # the journal
+    on_credentials: Callable[[CredentialsAnswer], None] | None = None
+    credentials_screen: Callable[[Target], CredentialsScreen] | None = None
+    show_timings: bool = True
+
+
+class EngineEvent(Message):
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class DiagnosisScreen(Screen[Diagnosis | None]):
+    """Dismissed with the Diagnosis, or None when the person cancels."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("w", "toggle_why", "Why this matters"),
+        Binding("e", "toggle_evidence", "Evidence"),
+    ]
+
+    def __init__(self, run: Run) -> None:
+        super().__init__()
+        self.run_spec = run
+        self.records: list[StepRecord] = []
+        self.current: StepStarted | None = None
+        self.steps_by_id: dict[str, Step] = dict(run.tree.steps)
+        self.progress: dict[str, str] = {}
+        self.cancelled = False
+        self.context: Context | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="path")
+        with Horizontal(id="body"):
+            yield ListView(id="steps")
+            with VerticalScroll(id="detail"):
+                yield Static(id="step-title")
+                with Collapsible(title="Why this matters", id="why-box", collapsed=False):
+                    yield Static(id="why")
+                yield Static(id="progress")
+                yield Static(id="result")
+                with Collapsible(title="Evidence", id="evidence-box", collapsed=True):
+                    yield Static(id="evidence")
+                yield Static(id="next")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "sqlreach"
+        self.sub_title = self.run_spec.target.data_source
+        self.query_one("#path", Static).update(path_picture(hop_states([])))
+        self.walk()
+
+    # -- the engine ----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="diagnosis", exit_on_error=False)
+    async def walk(self) -> None:
+        run = self.run_spec
+        self.context = Context(
+            run.target,
+            timeout=run.timeout,
+            answers=run.answers,
+            asker=self.ask,
+            emit=self.emit,
+            settings=run.settings,
+        )
+        try:
+            diagnosis = await diagnose(run.tree, self.context)
+        except asyncio.CancelledError:
+            self.show_cancelled()
+            raise
+        self.dismiss(diagnosis)
+
+    def emit(self, event: Event) -> None:
+        if self.run_spec.record is not None:
+            self.run_spec.record(event)
+        self.post_message(EngineEvent(event))
+
+    async def ask(self, step: Step, question: Question, default: str) -> str:
+        if step.id == "login-wanted":
+            make = self.run_spec.credentials_screen or CredentialsScreen.for_target
+            assert self.context is not None
+            answer = await self.app.push_screen_wait(make(self.context.target))
+            if answer is None or not answer.log_in:
+                return "skip"
+            self.context.target = answer.apply(self.context.target)
+            if self.run_spec.on_credentials is not None:
+                self.run_spec.on_credentials(answer)
+            return "login"
+        return await self.app.push_screen_wait(QuestionScreen(step, question, default))
+
+    # -- showing events --------------------------------------------------------------------
+
+    @on(EngineEvent)
+    def show_event(self, message: EngineEvent) -> None:
+        event = message.event
+        if isinstance(event, StepStarted):
+            self.current = event
+            self.progress = {}
+            self.show_step(self.steps_by_id[event.step], None)
+        elif isinstance(event, ProbeStarted):
+            self.progress[event.probe + event.detail] = f"… {event.detail}"
+            self.show_progress()
+        elif isinstance(event, ProbeFinished):
+            key = next((k for k in self.progress if k.startswith(event.probe)), event.probe)
+            timing = f" ({event.elapsed_ms:.0f} ms)" if self.run_spec.show_timings else ""
+            self.progress[key] = f"✔ {event.summary}{timing}"
+            self.show_progress()
+        elif isinstance(event, StepFinished):
+            self.records.append(event.record)
+            steps = self.query_one("#steps", ListView)
+            steps.append(ListItem(Static(step_line(event.record)), name=event.record.id))
+            steps.index = len(self.records) - 1
+            self.query_one("#path", Static).update(path_picture(hop_states(self.records)))
+            self.show_step(self.steps_by_id[event.record.id], event.record)
+        elif isinstance(event, VerdictReached):
+            self.query_one("#next", Static).update(
+                Text(f"Verdict: {event.verdict.root_cause.value}", style="bold")
+            )
+
+    def show_step(self, step: Step, record: StepRecord | None) -> None:
+        self.query_one("#step-title", Static).update(Text(step.title, style="bold"))
+        self.query_one("#why", Static).update(f"{step.why}\n\n({step.source})")
+        if record is None:
+            self.query_one("#result", Static).update(Text("running…", style="dim"))
+            self.query_one("#evidence", Static).update("")
+            self.query_one("#next", Static).update("")
+            return
+        mark = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}[
+            record.status.value
+        ]
+        result = Text()
+        result.append(f"{record.status.value.upper()}: ", style=f"bold {mark}")
+        result.append(record.summary)
+        if self.run_spec.show_timings:
+            result.append(f"  ({record.elapsed_ms:.0f} ms)", style="dim")
+        self.query_one("#result", Static).update(result)
+        evidence = json.dumps(dict(record.evidence), indent=1, ensure_ascii=False, default=str)
+        self.query_one("#evidence", Static).update(Text(evidence[:20_000]))
+        self.query_one("#next", Static).update(Text(f"→ {record.decision}", style="italic"))
+
+    def show_progress(self) -> None:
+        self.query_one("#progress", Static).update("\n".join(self.progress.values()))
+
+    def show_cancelled(self) -> None:
+        self.cancelled = True
+        self.query_one("#result", Static).update(
+            Text("Cancelled. Press Escape again to go back.", style="bold yellow")
+        )
+
+    @on(ListView.Highlighted, "#steps")
+    def go_back_to(self, event: ListView.Highlighted) -> None:
+        """The path can be walked back: a done step shows what it found."""
+        if event.item is None or event.list_view.index is None:
+            return
+        index = event.list_view.index
+        if 0 <= index < len(self.records):
+            record = self.records[index]
+            self.show_step(self.steps_by_id[record.id], record)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_cancel(self) -> None:
+        running = [w for w in self.workers if w.group == "diagnosis" and w.is_running]
+        if running:
+            for worker in running:
+                worker.cancel()
+            return
+        self.dismiss(None)
+
+    def action_toggle_why(self) -> None:
+        box = self.query_one("#why-box", Collapsible)
+        box.collapsed = not box.collapsed
+
+    def action_toggle_evidence(self) -> None:
+        box = self.query_one("#evidence-box", Collapsible)
+        box.collapsed = not box.collapsed

@@ -1,0 +1,72 @@
+"""Transcript: where this session is being written, and exports for a ticket or a colleague."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from tui.transcript.export import export
+from tui.transcript.journal import Journal, TranscriptError
+from tui.transcript.store import read_session
+
+
+class TranscriptScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "close", "Close")]
+
+    def __init__(self, journal: Journal | None, note: str | None = None) -> None:
+        super().__init__()
+        self.journal = journal
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text("Transcript", style="bold"))
+            if self.journal is None:
+                yield Static(self.note or "This session is not being recorded.")
+            else:
+                yield Static(
+                    f"This session is written, step by step, to\n{self.journal.path}"
+                    + (f"\n{self.note}" if self.note else "")
+                )
+                yield Input(placeholder="a note for the transcript, then Enter", id="note")
+                with Horizontal(id="buttons"):
+                    yield Button("Markdown", id="md", variant="primary")
+                    yield Button("HTML", id="html")
+                    yield Button("JSON", id="json")
+                    yield Button("Close", id="close")
+            yield Static("", id="exported")
+
+    @on(Input.Submitted, "#note")
+    def add_note(self, event: Input.Submitted) -> None:
+        if self.journal is not None and event.value.strip():
+            self.journal.note(event.value.strip())
+            event.input.value = ""
+            self.notify("Note added to the transcript.")
+
+    @on(Button.Pressed, "#md")
+    @on(Button.Pressed, "#html")
+    @on(Button.Pressed, "#json")
+    def export_as(self, event: Button.Pressed) -> None:
+        if self.journal is None or event.button.id is None:
+            return
+        fmt = event.button.id
+        destination = self.journal.path.with_suffix(
+            {"md": ".md", "html": ".html", "json": ".json"}[fmt]
+        )
+        try:
+            written = export(read_session(self.journal.path), fmt, Path(destination))
+        except TranscriptError as error:
+            self.query_one("#exported", Static).update(Text(str(error), style="red"))
+            return
+        self.query_one("#exported", Static).update(f"Exported to {written}")
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,203 @@
+"""The wizard's main paths under the Textual pilot, against lab scenarios."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from screens.credentials import CredentialsScreen
+from screens.help import HelpScreen
+from screens.question import QuestionScreen
+from screens.start import StartScreen
+from screens.transcript import TranscriptScreen
+from screens.verdict import VerdictScreen
+from tests.lab_fixtures import running
+from tests.wizard_helpers import on, shown, to_verdict, wait_for
+from tui.app import SqlreachApp, make_app
+from tui.lab.scenarios import LAB_PASSWORD, MOVED_PORT, scenario
+from tui.lab.server import LabServer
+
+
+async def test_refused_leads_to_a_verdict_with_fixes(tmp_path: Path) -> None:
+    async with running("service-stopped") as lab:
+        app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
+        async with app.run_test(size=(80, 24)) as pilot:
+            verdict = await to_verdict(pilot, app)
+            assert "PORT_REFUSED" in shown(verdict, "#cause")
+            assert "refuses TCP port 1433" in shown(verdict, "#summary")
+            assert verdict.commands  # copyable commands are listed
+            assert any("systemctl start mssql-server" in c for _, c in verdict.commands)
+
+
+async def test_named_instance_through_the_browser_to_ok(tmp_path: Path) -> None:
+    async with running("healthy-named") as lab:
+        app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
+        async with app.run_test(size=(80, 24)) as pilot:
+            verdict = await to_verdict(pilot, app, login=_enter)
+            assert "OK" in shown(verdict, "#cause")
+            summary = shown(verdict, "#summary")
+            assert "49733" in summary and "login as sa works" in summary
+
+
+async def _enter(pilot: Pilot[None]) -> None:
+    await pilot.press("enter")
+
+
+async def test_wrong_password_through_the_credentials_screen(tmp_path: Path) -> None:
+    async with running("healthy-default") as lab:
+        app = make_app(lab.address, sessions_dir=tmp_path, show_timings=False, timeout=1)
+
+        async def wrong(pilot: Pilot[None]) -> None:
+            screen = app.screen
+            assert isinstance(screen, CredentialsScreen)
+            screen.query_one("#user", Input).value = "sa"
+            screen.query_one("#password", Input).value = "definitely-wrong"
+            await pilot.press("enter")
+
+        async with app.run_test(size=(80, 24)) as pilot:
+            verdict = await to_verdict(pilot, app, login=wrong)
+            assert "LOGIN_FAILED" in shown(verdict, "#cause")
+            assert "18456" in shown(verdict, "#summary")
+    journal = next(tmp_path.glob("*.jsonl")).read_bytes()
+    assert b"definitely-wrong" not in journal
+
+
+async def test_rerun_after_the_scenario_changes_shows_what_changed(tmp_path: Path) -> None:
+    address = "127.0.98.7"
+    lab = await _serve("service-stopped", address)
+    try:
+        app = make_app(address, sessions_dir=tmp_path, show_timings=False, timeout=1)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await to_verdict(pilot, app)
+            await lab.stop()
+            lab = await _serve("healthy-default", address)  # the service came back
+            await pilot.press("r")  # the same answers again: no question this time
+            await wait_for(pilot, lambda: not isinstance(app.screen, VerdictScreen))
+            verdict = await to_verdict(pilot, app, on_server="unexpected")
+            change = shown(verdict, "#change")
+            assert "PORT_REFUSED → OK" in change
+            assert "Open a TCP connection to the port: fail → pass" in change
+    finally:
+        await lab.stop()
+    events = [json.loads(line) for line in next(tmp_path.glob("*.jsonl")).read_text().splitlines()]
+    assert [e["verdict"]["root_cause"] for e in events if e["type"] == "verdict"] == [
+        "PORT_REFUSED",
+        "OK",
+    ]
+    assert any(e["type"] == "rerun" for e in events)
+
+
+async def _serve(name: str, address: str) -> LabServer:
+
+    return await LabServer(scenario(name), address).start()
+
+
+async def test_start_screen_parses_live_and_points_at_errors(tmp_path: Path) -> None:
+    app = make_app(sessions_dir=tmp_path, record=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, on(app, StartScreen))
+        target = app.screen.query_one("#target", Input)
+        target.value = "Server=tcp:db1\\SALES,1500;Database=x"
+        await pilot.pause(0.05)
+        assert "1500" in shown(app.screen, "#parse") and "SALES" in shown(app.screen, "#parse")
+        target.value = "Server={db1"
+        await pilot.pause(0.05)
+        assert "unbalanced '{' at character 8" in shown(app.screen, "#parse")
+        await pilot.press("enter")  # refused: stays on the start screen
+        assert isinstance(app.screen, StartScreen)
+
+
+async def test_suggestions_and_the_error_box(tmp_path: Path) -> None:
+    async with running("moved-port") as lab:
+        app = make_app(
+            sessions_dir=tmp_path,
+            record=False,
+            show_timings=False,
+            timeout=1,
+            suggestions=[("moved-port: lab", lab.target)],
+        )
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, on(app, StartScreen))
+            area = app.screen.query_one("#error", TextArea)
+            area.load_text(
+                "TCP Provider: No connection could be made because the target "
+                "machine actively refused it. (Microsoft SQL Server, Error: 10061)"
+            )
+            await pilot.pause(0.1)
+            assert "PORT_REFUSED" in shown(app.screen, "#error-read")
+            app.screen.query_one("#suggestions").focus()
+            await pilot.press("enter")
+            verdict = await to_verdict(pilot, app)
+            summary = shown(verdict, "#summary")
+            assert str(MOVED_PORT) in summary
+            assert "The error text you saw" in summary
+
+
+async def test_escape_cancels_a_long_probe_and_the_app_stays_usable(tmp_path: Path) -> None:
+    async with running("firewall-drop") as lab:
+        app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=30)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await to_question_done(pilot, app)
+            await wait_for(pilot, lambda: "connecting" in shown(app.screen, "#progress"))
+            started = time.monotonic()
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: "Cancelled" in shown(app.screen, "#result"), 5)
+            assert time.monotonic() - started < 5  # not the 30 s timeout
+            await pilot.press("escape")
+            await wait_for(pilot, on(app, StartScreen))
+            assert app.screen.query_one("#target", Input).value == lab.target
+
+
+async def to_question_done(pilot: Pilot[None], app: SqlreachApp) -> None:
+    await wait_for(pilot, on(app, QuestionScreen))
+    await pilot.press("down", "enter")
+
+
+async def test_help_transcript_and_palette(tmp_path: Path) -> None:
+    async with running("service-stopped") as lab:
+        app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await to_verdict(pilot, app)
+            await pilot.press("f1")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            await pilot.press("t")
+            assert isinstance(app.screen, TranscriptScreen)
+            note = app.screen.query_one("#note", Input)
+            note.value = "tried from the jump host"
+            await pilot.press("enter")
+            await pilot.click("#md")
+            await pilot.pause(0.1)
+            exported = next(tmp_path.glob("*.md")).read_text()
+            assert "PORT_REFUSED" in exported and "tried from the jump host" in exported
+            await pilot.press("escape")
+            await pilot.press("ctrl+p")
+            await pilot.press(*"new target")
+            await pilot.press("enter")
+            await wait_for(pilot, on(app, StartScreen))
+
+
+async def test_copy_records_the_command(tmp_path: Path) -> None:
+    async with running("service-stopped") as lab:
+        app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
+        async with app.run_test(size=(80, 24)) as pilot:
+            verdict = await to_verdict(pilot, app)
+            await pilot.press("down", "down", "c")
+            await pilot.pause(0.05)
+            assert app.clipboard in {c for _, c in verdict.commands}
+    journal = next(tmp_path.glob("*.jsonl")).read_text()
+    assert '"type": "copied"' in journal
+
+
+async def test_password_from_the_string_never_reaches_the_journal(tmp_path: Path) -> None:
+    async with running("healthy-default") as lab:
+        app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
+        async with app.run_test(size=(80, 24)) as pilot:
+            verdict = await to_verdict(pilot, app, login=_enter)
+            assert "OK" in shown(verdict, "#cause")
+    for path in tmp_path.iterdir():
+        assert LAB_PASSWORD.encode() not in path.read_bytes()
