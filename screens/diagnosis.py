@@ -88,13 +88,13 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
             yield ListView(id="steps")
             with VerticalScroll(id="detail"):
                 yield Static(id="step-title")
-                with Collapsible(title="Why this matters", id="why-box", collapsed=False):
-                    yield Static(id="why")
                 yield Static(id="progress")
                 yield Static(id="result")
+                yield Static(id="next")
+                with Collapsible(title="Why this matters", id="why-box", collapsed=False):
+                    yield Static(id="why")
                 with Collapsible(title="Evidence", id="evidence-box", collapsed=True):
                     yield Static(id="evidence")
-                yield Static(id="next")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -161,8 +161,8 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
         elif isinstance(event, StepFinished):
             self.records.append(event.record)
             steps = self.query_one("#steps", ListView)
+            # no highlight here: a highlight means the person walks back through the path
             steps.append(ListItem(Static(step_line(event.record)), name=event.record.id))
-            steps.index = len(self.records) - 1
             self.query_one("#path", Static).update(path_picture(hop_states(self.records)))
             self.show_step(self.steps_by_id[event.record.id], event.record)
         elif isinstance(event, VerdictReached):

@@ -1,0 +1,111 @@
+"""Snapshots of the main screens at 80x24 and 120x40.
+
+Deterministic: each lab scenario listens on a fixed address in 127.0.99.0/24 (random test
+addresses never fall in 127.0.0.0/16), timings are hidden, nothing is recorded, and the screens
+are captured once their content stops changing. Regenerate after a reviewed change with
+`pytest tests/test_wizard_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from screens.credentials import CredentialsScreen
+from screens.diagnosis import DiagnosisScreen
+from screens.question import QuestionScreen
+from screens.start import StartScreen
+from tests.lab_fixtures import in_background
+from tests.wizard_helpers import on, to_verdict, wait_for
+from tui.app import SqlreachApp, make_app
+
+SIZES = [(80, 24), (120, 40)]
+ADDRESSES = {"moved-port": "127.0.99.11", "healthy-named": "127.0.99.12",
+             "firewall-drop": "127.0.99.13"}
+
+
+@pytest.fixture
+def lab(request: pytest.FixtureRequest) -> Iterator[str]:
+    name: str = request.param
+    with in_background(name, ADDRESSES[name]) as (scenario, address):
+        yield scenario.target_for(address)
+
+
+def app_for(target: str | None, timeout: float = 1.0) -> SqlreachApp:
+    return make_app(target, record=False, show_timings=False, timeout=timeout)
+
+
+Snap = Callable[..., bool]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_start_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
+    app = make_app(record=False, suggestions=[("healthy-named: a named instance",
+                                               r"127.0.99.12\SALES")])
+
+    async def type_target(pilot: Pilot[None]) -> None:
+        await wait_for(pilot, on(app, StartScreen))
+        pilot.app.screen.query_one("#target", Input).value = (
+            r"Server=tcp:db1.corp.example\SALES,1500;Database=Payroll;User ID=app")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=size, run_before=type_target)
+
+
+@pytest.mark.parametrize("lab", ["moved-port"], indirect=True)
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_question_screen(snap_compare: Snap, lab: str, size: tuple[int, int]) -> None:
+    app = app_for(lab)
+
+    async def until_question(pilot: Pilot[None]) -> None:
+        await wait_for(pilot, on(app, QuestionScreen))
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=size, run_before=until_question)
+
+
+@pytest.mark.parametrize("lab", ["moved-port"], indirect=True)
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_verdict_screen(snap_compare: Snap, lab: str, size: tuple[int, int]) -> None:
+    app = app_for(lab)
+
+    async def until_verdict(pilot: Pilot[None]) -> None:
+        await to_verdict(pilot, app)
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=size, run_before=until_verdict)
+
+
+@pytest.mark.parametrize("lab", ["healthy-named"], indirect=True)
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_credentials_screen(snap_compare: Snap, lab: str, size: tuple[int, int]) -> None:
+    app = app_for(lab.split(";")[0])  # no credentials in the string: the screen asks
+
+    async def until_credentials(pilot: Pilot[None]) -> None:
+        await wait_for(pilot, on(app, QuestionScreen))
+        await pilot.press("down", "enter")
+        await wait_for(pilot, on(app, CredentialsScreen))
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=size, run_before=until_credentials)
+
+
+@pytest.mark.parametrize("lab", ["firewall-drop"], indirect=True)
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_step_screen_while_a_probe_waits(snap_compare: Snap, lab: str,
+                                         size: tuple[int, int]) -> None:
+    app = app_for(lab, timeout=60)
+
+    async def until_waiting(pilot: Pilot[None]) -> None:
+        await wait_for(pilot, on(app, QuestionScreen))
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen)
+                       and "connecting" in str(app.screen.query_one("#progress").render()))
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=size, run_before=until_waiting)
+
+
