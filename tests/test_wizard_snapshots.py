@@ -23,8 +23,11 @@ from tests.wizard_helpers import on, to_verdict, wait_for
 from tui.app import SqlreachApp, make_app
 
 SIZES = [(80, 24), (120, 40)]
-ADDRESSES = {"moved-port": "127.0.99.11", "healthy-named": "127.0.99.12",
-             "firewall-drop": "127.0.99.13"}
+ADDRESSES = {
+    "moved-port": "127.0.99.11",
+    "healthy-named": "127.0.99.12",
+    "firewall-drop": "127.0.99.13",
+}
 
 
 @pytest.fixture
@@ -43,13 +46,15 @@ Snap = Callable[..., bool]
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_start_screen(snap_compare: Snap, size: tuple[int, int]) -> None:
-    app = make_app(record=False, suggestions=[("healthy-named: a named instance",
-                                               r"127.0.99.12\SALES")])
+    app = make_app(
+        record=False, suggestions=[("healthy-named: a named instance", r"127.0.99.12\SALES")]
+    )
 
     async def type_target(pilot: Pilot[None]) -> None:
         await wait_for(pilot, on(app, StartScreen))
-        pilot.app.screen.query_one("#target", Input).value = (
-            r"Server=tcp:db1.corp.example\SALES,1500;Database=Payroll;User ID=app")
+        pilot.app.screen.query_one(
+            "#target", Input
+        ).value = r"Server=tcp:db1.corp.example\SALES,1500;Database=Payroll;User ID=app"
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=size, run_before=type_target)
@@ -95,17 +100,21 @@ def test_credentials_screen(snap_compare: Snap, lab: str, size: tuple[int, int])
 
 @pytest.mark.parametrize("lab", ["firewall-drop"], indirect=True)
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
-def test_step_screen_while_a_probe_waits(snap_compare: Snap, lab: str,
-                                         size: tuple[int, int]) -> None:
+def test_step_screen_while_a_probe_waits(
+    snap_compare: Snap, lab: str, size: tuple[int, int]
+) -> None:
     app = app_for(lab, timeout=60)
 
     async def until_waiting(pilot: Pilot[None]) -> None:
         await wait_for(pilot, on(app, QuestionScreen))
         await pilot.press("down", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen)
-                       and "connecting" in str(app.screen.query_one("#progress").render()))
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, DiagnosisScreen)
+                and "connecting" in str(app.screen.query_one("#progress").render())
+            ),
+        )
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=size, run_before=until_waiting)
-
-
