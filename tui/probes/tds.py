@@ -195,8 +195,12 @@ async def probe_prelogin(
             f"answered, but not with a valid TDS pre-login ({_short(error)})",
             looks_like="broken TDS",
         )
-    except OSError as error:
-        return result(PreloginStatus.RESET, describe_os_error(error).label())
+    except OSError as error:  # a broken pipe: the reset came before our PRELOGIN went out
+        return result(
+            PreloginStatus.RESET,
+            "the server reset the connection before answering the pre-login "
+            f"({describe_os_error(error).label()})",
+        )
     finally:
         _close(writer)
 
