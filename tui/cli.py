@@ -223,12 +223,59 @@ def _run_lab(args: argparse.Namespace) -> int:
     return command.run_wizard_on_lab(words, sys.stdout)
 
 
+def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
+    scan = commands.add_parser(
+        "scan",
+        help="diagnose many targets at once",
+        description="Targets one a line (any form 'check' accepts), or a CSV with a 'target' "
+        "column. Exit 0 when every target is OK, 1 otherwise, 2 for bad input.",
+    )
+    scan.add_argument("file", help="the targets, or '-' for standard input")
+    scan.add_argument("--format", choices=("table", "jsonl", "md"), default="table")
+    scan.add_argument(
+        "--concurrency",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="targets in flight at once (capped by the descriptor limit)",
+    )
+    scan.add_argument(
+        "--timeout", type=float, default=3.0, metavar="S", help="per-probe timeout in seconds"
+    )
+    scan.add_argument(
+        "--dns-server",
+        metavar="ADDRESS[:PORT]",
+        help="ask this DNS server instead of the system's resolver",
+    )
+    scan.set_defaults(run=_run_scan)
+
+
+def _run_scan(args: argparse.Namespace) -> int:
+    from tui.scan import run_scan
+
+    if args.concurrency < 1 or not 0 < args.timeout <= 600:
+        sys.stderr.write(
+            "sqlreach: error: --concurrency must be 1 or more and --timeout "
+            "between 0 and 600 seconds\n"
+        )
+        return EXIT_USAGE
+    return run_scan(
+        args.file,
+        fmt=args.format,
+        timeout=args.timeout,
+        concurrency=args.concurrency,
+        dns_server=args.dns_server,
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+
+
 def build_parser() -> tuple[_Parser, _Parser]:
     """The wizard's parser (`sqlreach [TARGET]`) and the commands' parser (`sqlreach CMD …`)."""
     wizard = _Parser(
         prog="sqlreach",
         description="Walk from a SQL Server connection error to its root cause and the fix. "
-        "Commands: check, lab, explain, transcripts, creds. "
+        "Commands: check, scan, lab, explain, transcripts, creds. "
         "Run 'sqlreach COMMAND --help' for one of them.",
     )
     wizard.add_argument("--version", action="version", version=f"sqlreach {__version__}")
@@ -252,10 +299,11 @@ def build_parser() -> tuple[_Parser, _Parser]:
     _add_transcripts(sub)
     _add_creds(sub)
     _add_lab(sub)
+    _add_scan(sub)
     return wizard, commands
 
 
-COMMANDS = frozenset({"check", "explain", "transcripts", "creds", "lab"})
+COMMANDS = frozenset({"check", "explain", "transcripts", "creds", "lab", "scan"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
