@@ -1,0 +1,303 @@
+"""`make bench`: how fast sqlreach reaches a verdict, beside the drivers people use.
+
+Everything runs against the lab on loopback. Figures are medians; the machine is shared and
+noisy, so read ratios rather than single times. Prints Markdown tables (pasted into the README's
+Performance section).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.lab_fixtures import in_background
+from tests.labfarm import farm
+from tui.diagnosis.context import Context
+from tui.diagnosis.engine import diagnose
+from tui.diagnosis.explain import explain
+from tui.diagnosis.tree import TREE
+from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, SCENARIOS
+from tui.target import parse_target
+
+REPO = Path(__file__).resolve().parent.parent
+SQLREACH = str(Path(sys.executable).parent / "sqlreach")
+TIMEOUT = 3.0
+RUNS = int(os.environ.get("BENCH_RUNS", "20"))
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+async def verdict_in_process(target: str, timeout: float) -> tuple[str, float]:
+    context = Context(
+        parse_target(target), timeout=timeout, answers={"on-server": "no", "error": "none"}
+    )
+    started = time.perf_counter()
+    diagnosis = await diagnose(TREE, context)
+    return diagnosis.verdict.root_cause.value, time.perf_counter() - started
+
+
+def whole_process(argv: list[str], runs: int) -> tuple[float, str]:
+    samples, last = [], ""
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=120)
+        samples.append(time.perf_counter() - started)
+        last = done.stdout
+    return median_ms(samples), last
+
+
+def time_to_verdict() -> str:
+    rows = []
+    for item in SCENARIOS:
+        slow = item.expected.value in {"PORT_FILTERED", "SERVER_UNRESPONSIVE"} or item.name in {
+            "udp-blocked",
+            "unknown-instance",
+        }
+        runs = 3 if slow else RUNS
+        with in_background(item.name) as (scenario, address):
+            target = scenario.target_for(address)
+            samples, cause = [], ""
+            for _ in range(runs):
+                cause, elapsed = asyncio.run(verdict_in_process(target, TIMEOUT))
+                samples.append(elapsed)
+            process_ms, output = whole_process(
+                [SQLREACH, "check", target, "--json", "--timeout", str(TIMEOUT), "--remote"],
+                3 if slow else 5,
+            )
+        got = json.loads(output)["root_cause"]
+        rows.append(
+            [
+                item.name,
+                cause,
+                f"{median_ms(samples):.1f} ms",
+                f"{process_ms:.0f} ms",
+                "yes" if got == item.expected.value else "NO",
+            ]
+        )
+    return table(
+        ["scenario", "root cause", "in-process (median)", "whole process (median)", "right"], rows
+    )
+
+
+async def first_frame() -> float:
+    from tui.app import make_app
+
+    app = make_app(record=False)
+    started = time.perf_counter()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0)
+    return time.perf_counter() - started
+
+
+def start_up() -> str:
+    version, _ = whole_process([SQLREACH, "--version"], 10)
+    with in_background("service-stopped") as (scenario, address):
+        check, _ = whole_process([SQLREACH, "check", address, "--json", "--remote"], 10)
+    frames = [asyncio.run(first_frame()) for _ in range(10)]
+    rows = [
+        ["sqlreach --version", f"{version:.0f} ms", ""],
+        ["sqlreach check (refused, no Textual import)", f"{check:.0f} ms", "target 300 ms"],
+        ["wizard: first frame under the pilot", f"{median_ms(frames):.0f} ms", "target 1000 ms"],
+    ]
+    return table(["what", "median", "target"], rows)
+
+
+# -- the drivers people use, on the same scenarios ------------------------------------------
+
+
+def _timed(call: Callable[[], str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    try:
+        message = call()
+    except Exception as error:  # what the driver reports is the result being measured
+        message = f"{type(error).__name__}: {error}"
+    return time.perf_counter() - started, " ".join(message.split())
+
+
+def pyodbc_freetds(address: str, port: int) -> str:
+    import pyodbc
+
+    pyodbc.connect(
+        f"Driver={{FreeTDS}};Server={address};Port={port};UID={LAB_USER};"
+        f"PWD={LAB_PASSWORD};TDS_Version=7.4",
+        timeout=int(TIMEOUT),
+    )
+    return "connected"
+
+
+def mssql_python(address: str, port: int, timeout: int | None) -> str:
+    import mssql_python as driver
+
+    text = f"Server={address},{port};UID={LAB_USER};PWD={LAB_PASSWORD};Encrypt=no"
+    if timeout is None:
+        driver.connect(text)
+    else:
+        driver.connect(text, timeout=timeout)
+    return "connected"
+
+
+def tsql(address: str, port: int) -> str:
+    done = subprocess.run(
+        ["tsql", "-H", address, "-p", str(port), "-U", LAB_USER, "-P", LAB_PASSWORD],
+        input="exit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return (
+        (done.stdout + done.stderr).strip().splitlines()[-1]
+        if done.stdout + done.stderr
+        else "(no output)"
+    )
+
+
+def nmap(address: str, port: int) -> str:
+    done = subprocess.run(
+        ["nmap", "-Pn", "-sU", "-sT", "-p", f"T:{port},U:1434", "--script", "ms-sql-info", address],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    keep = [line for line in done.stdout.splitlines() if "/tcp" in line or "/udp" in line]
+    return "; ".join(keep) or done.stdout.strip()[-200:]
+
+
+def names_the_cause(message: str, expected: str) -> str:
+    explanation = explain(message)
+    if not explanation.found:
+        return "no"
+    top = explanation.candidates[0].cause.value if explanation.candidates else ""
+    return "yes" if top == expected else "no"
+
+
+CASES = [
+    ("service-stopped", "refused", "PORT_REFUSED"),
+    ("firewall-drop", "filtered", "PORT_FILTERED"),
+    ("http-on-1433", "HTTP on the port", "NOT_SQL_SERVER"),
+]
+
+
+def side_by_side() -> str:
+    rows = []
+    for name, label, expected in CASES:
+        with in_background(name) as (scenario, address):
+            ours: list[float] = []
+            for _ in range(3):
+                cause, elapsed = asyncio.run(verdict_in_process(address, TIMEOUT))
+                ours.append(elapsed)
+            rows.append(
+                [
+                    label,
+                    "sqlreach check",
+                    f"{median_ms(ours):.0f} ms",
+                    cause,
+                    "yes" if cause == expected else "no",
+                    "1.0",
+                ]
+            )
+            clients: list[tuple[str, Callable[[], str]]] = [
+                ("pyodbc + FreeTDS (timeout=3)", lambda: pyodbc_freetds(address, 1433)),
+                ("mssql-python, timeout=3", lambda: mssql_python(address, 1433, 3)),
+                ("mssql-python, defaults", lambda: mssql_python(address, 1433, None)),
+            ]
+            if shutil.which("tsql"):
+                clients.append(("tsql", lambda: tsql(address, 1433)))
+            if shutil.which("nmap") and os.geteuid() == 0:
+                clients.append(("nmap ms-sql-info", lambda: nmap(address, 1433)))
+            for client, call in clients:
+                elapsed, message = _timed(call)
+                ratio = elapsed / max(statistics.median(ours), 1e-6)
+                rows.append(
+                    [
+                        label,
+                        client,
+                        f"{elapsed * 1000:.0f} ms",
+                        message[:90],
+                        names_the_cause(message, expected),
+                        f"{ratio:.0f}x",
+                    ]
+                )
+    return table(
+        ["case", "client", "time to report", "what it says", "names the cause", "vs sqlreach"], rows
+    )
+
+
+def scan_thousand(tmp: Path) -> str:
+    with farm(1000, base=32) as targets:
+        listing = tmp / "targets.txt"
+        listing.write_text("\n".join(item["target"] for item in targets))
+        started = time.perf_counter()
+        done = subprocess.run(
+            [
+                "/usr/bin/time",
+                "-f",
+                "%M",
+                SQLREACH,
+                "scan",
+                str(listing),
+                "--format",
+                "jsonl",
+                "--timeout",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=300,
+        )
+        wall = time.perf_counter() - started
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    right = sum(
+        row["root_cause"] == item["expected"] for row, item in zip(rows, targets, strict=False)
+    )
+    peak_kb = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "?"
+    peak = f"{int(peak_kb) / 1024:.0f} MB" if peak_kb.isdigit() else "?"
+    return table(
+        ["targets", "right", "wall (timeout 1 s)", "peak RSS", "descriptor limit"],
+        [
+            [
+                str(len(targets)),
+                str(right),
+                f"{wall:.2f} s",
+                peak,
+                str(resource.getrlimit(resource.RLIMIT_NOFILE)[0]),
+            ]
+        ],
+    )
+
+
+def main() -> int:
+    import tempfile
+
+    sections: list[tuple[str, Callable[[], str]]] = [
+        ("Time to verdict per lab scenario (per-probe timeout 3 s)", time_to_verdict),
+        ("Start-up", start_up),
+        ("Side by side with the drivers (same lab, same run)", side_by_side),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        sections.append(("sqlreach scan over 1,000 lab targets", lambda: scan_thousand(Path(tmp))))
+        for title, run in sections:
+            print(f"### {title}\n", flush=True)
+            print(run() + "\n", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
