@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import json
 import os
@@ -37,6 +38,7 @@ class CheckOptions:
     answers: dict[str, str] = field(default_factory=dict)
     transcript: str | None = None
     dns_server: str | None = None
+    client: str | None = None  # --client NAME: which driver will connect
 
 
 def run_check(options: CheckOptions, out: TextIO) -> int:
@@ -44,6 +46,7 @@ def run_check(options: CheckOptions, out: TextIO) -> int:
         target = apply_credentials(parse_target(options.target_text), options)
         if options.dns_server:
             dns_settings(options.dns_server)
+        options = _with_client(options)
     except (TargetError, UsageError) as error:
         _emit_bad_input(options, str(error), out)
         return EXIT_BAD_INPUT
@@ -74,6 +77,20 @@ async def run_diagnosis(
         settings={"dns": dns_settings(options.dns_server)} if options.dns_server else None,
     )
     return await diagnose(TREE, context)
+
+
+def _with_client(options: CheckOptions) -> CheckOptions:
+    """`--client odbc18` (or an alias such as mssql-python) answers the tree's client step."""
+    if options.client is None:
+        return options
+    from tui.diagnosis.clients import names_for_help, resolve_name
+
+    family = resolve_name(options.client)
+    if family is None:
+        raise UsageError(
+            f"--client: no client family '{options.client}'; known: {names_for_help()}"
+        )
+    return dataclasses.replace(options, answers={**options.answers, "client": family})
 
 
 def dns_settings(server: str) -> dict[str, Any]:

@@ -67,6 +67,12 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="stop after the network checks, even with credentials",
     )
     check.add_argument(
+        "--client",
+        metavar="NAME",
+        help="the driver that will connect (odbc18, odbc17, sqlclient4, jdbc, freetds, ...; "
+        "default: worked out from the connection string)",
+    )
+    check.add_argument(
         "--dns-server",
         metavar="ADDRESS[:PORT]",
         help="ask this DNS server instead of the system's resolver (the hosts file is still read)",
@@ -97,6 +103,7 @@ def _run_check(args: argparse.Namespace) -> int:
         answers=answers,
         transcript=args.transcript,
         dns_server=args.dns_server,
+        client=args.client,
     )
     return run_check(options, sys.stdout)
 

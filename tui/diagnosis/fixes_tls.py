@@ -51,7 +51,7 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
         (
             _c(
                 POWERSHELL,
-                "on the server: find a certificate for {client_name} with its private key",
+                "on the server: find a certificate for that name, with its private key",
                 "Get-ChildItem Cert:\\LocalMachine\\My | Where-Object {{ $_.HasPrivateKey -and "
                 "$_.DnsNameList.Unicode -contains '{client_name}' }} | "
                 "Format-List Subject, DnsNameList, Issuer, NotAfter, Thumbprint",
@@ -81,7 +81,7 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
             ),
             _c(
                 LINUX,
-                "on a Linux server (PEM files; the certificate for {client_name})",
+                "on a Linux server (PEM files of the new certificate)",
                 "sudo chown mssql:mssql /etc/ssl/certs/mssql.pem /etc/ssl/private/mssql.key\n"
                 f"{_MSSQL_CONF} set network.tlscert /etc/ssl/certs/mssql.pem\n"
                 f"{_MSSQL_CONF} set network.tlskey /etc/ssl/private/mssql.key\n"
