@@ -26,6 +26,7 @@ import ipaddress
 import os
 import socket
 import ssl
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -386,8 +387,10 @@ def _looking_context(versions: tuple[str, str] | None = None) -> ssl.SSLContext:
     context.verify_mode = ssl.CERT_NONE
     context.set_ciphers(_LENIENT_CIPHERS)
     low, high = versions or ("1.0", "1.3")
-    context.minimum_version = _VERSION_ENUM[low]
-    context.maximum_version = _VERSION_ENUM[high]
+    with warnings.catch_warnings():  # TLS 1.0 and 1.1 are offered on purpose, to test them
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = _VERSION_ENUM[low]
+        context.maximum_version = _VERSION_ENUM[high]
     return context
 
 
@@ -408,7 +411,8 @@ def _default_context() -> ssl.SSLContext:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     context.set_ciphers("DEFAULT")  # OpenSSL's own list, at the context's security level
-    with contextlib.suppress(ValueError, ssl.SSLError):
+    with contextlib.suppress(ValueError, ssl.SSLError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         context.minimum_version = ssl.TLSVersion.TLSv1
     return context
 
