@@ -165,6 +165,7 @@ def _emit_bad_input(options: CheckOptions, message: str, out: TextIO) -> None:
             "summary": message,
             "steps": [],
             "fixes": [],
+            "clients": [],
         }
         out.write(json.dumps(document, indent=2) + "\n")
     elif options.output == "markdown":
