@@ -9,6 +9,7 @@ step usually finds its evidence ready. Which outcome leads where is decided in `
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from tui.diagnosis import actions
@@ -30,33 +31,29 @@ from tui.probes.tls import TlsResult
 from tui.wire.prelogin import Encryption, product_name
 
 
-def _tls_probe(context: Context, address: str, port: int) -> asyncio.Task[TlsResult]:
+def _probe_factory(
+    context: Context, address: str, port: int
+) -> Callable[[], Coroutine[Any, Any, TlsResult]]:
     target = context.target
-    return context.start(
-        ("tls", address, port),
-        lambda: tls.probe_tls(
-            address,
-            port,
-            timeout=context.timeout,
-            host=target.connect_host,
-            instance=target.instance,
-        ),
+    return lambda: tls.probe_tls(
+        address,
+        port,
+        timeout=context.timeout,
+        host=target.connect_host,
+        instance=target.instance,
     )
 
 
+def _tls_probe(context: Context, address: str, port: int) -> asyncio.Task[TlsResult]:
+    """Start the TLS probe now (memoised): it runs beside the pre-login, in the same budget."""
+    return context.start(("tls", address, port), _probe_factory(context, address, port))
+
+
 async def _tls(context: Context, address: str, port: int) -> TlsResult:
-    _tls_probe(context, address, port)
-    target = context.target
     return await context.probe(
         ("tls", address, port),
         f"looking at the encryption of {address} port {port} (TLS, certificate, TDS 8)",
-        lambda: tls.probe_tls(
-            address,
-            port,
-            timeout=context.timeout,
-            host=target.connect_host,
-            instance=target.instance,
-        ),
+        _probe_factory(context, address, port),
     )
 
 
