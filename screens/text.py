@@ -8,7 +8,15 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from tui.diagnosis.fixes import CONNECTION, GUI, LINUX, MACOS, POWERSHELL, TSQL, WINDOWS_CMD
+from tui.diagnosis.fixtemplate import (
+    CONNECTION,
+    GUI,
+    LINUX,
+    MACOS,
+    POWERSHELL,
+    TSQL,
+    WINDOWS_CMD,
+)
 from tui.diagnosis.model import Fix, Status, StepRecord
 from tui.diagnosis.path import HopMark, HopState
 from tui.target import Target

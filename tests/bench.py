@@ -108,7 +108,7 @@ async def first_frame() -> float:
 
 def start_up() -> str:
     version, _ = whole_process([SQLREACH, "--version"], 10)
-    with in_background("service-stopped") as (scenario, address):
+    with in_background("service-stopped") as (_scenario, address):
         check, _ = whole_process([SQLREACH, "check", address, "--json", "--remote"], 10)
     frames = [asyncio.run(first_frame()) for _ in range(10)]
     rows = [
@@ -197,7 +197,7 @@ CASES = [
 def side_by_side() -> str:
     rows = []
     for name, label, expected in CASES:
-        with in_background(name) as (scenario, address):
+        with in_background(name) as (_scenario, address):
             ours: list[float] = []
             for _ in range(3):
                 cause, elapsed = asyncio.run(verdict_in_process(address, TIMEOUT))

@@ -18,13 +18,16 @@ import pytest
 from tests.dnsserver import DnsServer
 from tests.lab_fixtures import in_background
 from tests.netutil import random_loopback
+from tests.tls_lab import client_env, serving
 from tui.lab.scenarios import DYNAMIC_PORT, LAB_PASSWORD, MOVED_PORT, NEW_DYNAMIC_PORT, SCENARIOS
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 1.0
 
 
-def check(target: str, *extra: str) -> tuple[int, dict[str, Any], str]:
+def check(
+    target: str, *extra: str, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any], str]:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "tui", "check", target, "--json", "--timeout", str(TIMEOUT), *extra],
@@ -32,6 +35,7 @@ def check(target: str, *extra: str) -> tuple[int, dict[str, Any], str]:
         text=True,
         timeout=60,
         cwd=REPO,
+        env=env,
     )
     elapsed = time.perf_counter() - started
     assert "Traceback" not in done.stderr, done.stderr
@@ -63,13 +67,23 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "renamed-host": ("SQL Server 2022",),
     "server-stalled": ("nothing answered the pre-login",),
     "server-resets": ("reset",),
+    "tls-self-signed": (
+        "certificate verify failed:self-signed certificate",
+        "The certificate chain was issued by an authority that is not trusted",
+    ),
+    "tls-forced": ("the server forces encryption", "Encrypt=no does not"),
+    "tls-1.0-only": ("legacy sigalg disallowed or unsupported", "TLS 1.0"),
+    "tls-wrong-name": ("OLDHOST", "subject name does not match host name"),
+    "tls-expired": ("certificate has expired",),
+    "tls-trusted": ("the login as sa works",),
+    "tls-strict-only": ("TDS 8 strict", "handshakes before login"),
 }
 
 
 @pytest.mark.parametrize("item", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_check_reaches_the_scenarios_root_cause(item: Any) -> None:
-    with in_background(item.name) as (scenario, address):
-        code, document, _ = check(scenario.target_for(address))
+    with serving(item.name) as server:  # the client trusts the test CA when the scenario says
+        code, document, _ = check(server.target, env=client_env(server))
     assert document["root_cause"] == item.expected.value, document["summary"]
     assert code == (0 if item.expected.value == "OK" else 1)
     for fact in EXPECTED[item.name]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import string
 
+from tui.diagnosis import actions_tls
 from tui.diagnosis.fixes import CATALOG, catalog_ids
 from tui.diagnosis.model import Conclude, Next
 from tui.diagnosis.tree import TREE
@@ -12,7 +13,7 @@ from tui.diagnosis.vocabulary import MEANINGS, RootCause
 
 # Root causes a verdict of the tree reaches; BAD_INPUT is also reached before the tree, by the
 # parser. Causes the tree does not reach yet are listed with the issue that brings them.
-NOT_YET_IN_TREE = {RootCause.TLS_FAILED: "issue 12", RootCause.DRIVER_MISSING: "issue 7"}
+NOT_YET_IN_TREE = {RootCause.DRIVER_MISSING: "issue 7"}
 
 
 def _reachable() -> set[str]:
@@ -70,13 +71,14 @@ def test_fixes_referenced_exist_and_every_catalog_fix_is_used() -> None:
         for f in o.fixes
     }
     assert referenced <= catalog_ids()
+    assert catalog_ids() >= actions_tls.FIX_IDS  # the TLS step names its fixes per failed check
+    referenced |= actions_tls.FIX_IDS
     unused = (
         catalog_ids()
         - referenced
         - {
             "update-service-password",
             "restart-after-rename",
-            "enable-tls12",
             "register-spn",
             "fix-hosts-override",
         }
@@ -105,6 +107,9 @@ def test_fix_templates_name_only_known_values() -> None:
         "database",
         "login",
         "instances_listed",
+        "cert_name",
+        "client_name",
+        "cert_issuer",
     }
     for fix in CATALOG:
         assert fix.commands, fix.id

@@ -75,9 +75,9 @@ async def test_rerun_after_the_scenario_changes_shows_what_changed(tmp_path: Pat
             await to_verdict(pilot, app)
             await lab.stop()
             lab = await _serve("healthy-default", address)  # the service came back
-            await pilot.press("r")  # the same answers again: no question this time
+            await pilot.press("r")  # answers already given are not asked again
             await wait_for(pilot, lambda: not isinstance(app.screen, VerdictScreen))
-            verdict = await to_verdict(pilot, app, on_server="unexpected")
+            verdict = await to_verdict(pilot, app, forbid=("on-server",))
             change = shown(verdict, "#change")
             assert "PORT_REFUSED → OK" in change
             assert "Open a TCP connection to the port: fail → pass" in change

@@ -37,6 +37,10 @@ def lab(request: pytest.FixtureRequest) -> Iterator[str]:
         yield scenario.target_for(address)
 
 
+def _is_on_server(app: SqlreachApp) -> bool:
+    return isinstance(app.screen, QuestionScreen) and app.screen.step.id == "on-server"
+
+
 def app_for(target: str | None, timeout: float = 1.0) -> SqlreachApp:
     return make_app(target, record=False, show_timings=False, timeout=timeout)
 
@@ -91,7 +95,18 @@ def test_credentials_screen(snap_compare: Snap, lab: str, size: tuple[int, int])
 
     async def until_credentials(pilot: Pilot[None]) -> None:
         await wait_for(pilot, on(app, QuestionScreen))
-        await pilot.press("down", "enter")
+        await pilot.press("down", "enter")  # not on the server
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, QuestionScreen | CredentialsScreen)
+                and app.screen.is_attached
+                and not _is_on_server(app)
+            ),
+        )
+        if isinstance(app.screen, QuestionScreen):
+            await pilot.pause(0.05)
+            await pilot.press("enter")  # the client family the target implies
         await wait_for(pilot, on(app, CredentialsScreen))
         await pilot.pause(0.1)
 

@@ -34,28 +34,33 @@ async def to_verdict(
     *,
     on_server: str = "no",
     login: Callable[[Pilot[None]], object] | None = None,
+    questions: bool = True,
+    forbid: tuple[str, ...] = (),
 ) -> VerdictScreen:
-    """Answer the questions on the way (the remote branch by default) until the verdict."""
+    """Answer the questions on the way until the verdict: the remote branch for 'on-server',
+    the offered default for any other; `questions=False` fails on any question at all, and
+    `forbid` on the questions of those steps."""
     deadline = time.monotonic() + 30
     while not isinstance(app.screen, VerdictScreen):
         assert time.monotonic() < deadline, f"no verdict; the screen is {app.screen!r}"
         if isinstance(app.screen, QuestionScreen):
-            choices = [c.value for c in app.screen.question.choices]
-            assert on_server in choices, f"an unexpected question: {app.screen.question.prompt}"
-            index = choices.index(on_server)
-            found = app.screen.query("#choices")
+            screen = app.screen
+            assert questions, f"an unexpected question: {screen.question.prompt}"
+            assert screen.step.id not in forbid, f"asked again: {screen.question.prompt}"
+            found = screen.query("#choices")
             if not found:  # pushed, not composed yet
                 await pilot.pause(0.02)
                 continue
+            choices = [c.value for c in screen.question.choices]
+            wanted = on_server if screen.step.id == "on-server" else screen.default
+            index = choices.index(wanted)
             highlighted = found.first(OptionList).highlighted or 0
-            await pilot.press(
-                *(
-                    ["down"] * (index - highlighted)
-                    if index > highlighted
-                    else ["up"] * (highlighted - index)
-                ),
-                "enter",
+            moves = (
+                ["down"] * (index - highlighted)
+                if index > highlighted
+                else (["up"] * (highlighted - index))
             )
+            await pilot.press(*moves, "enter")
         elif isinstance(app.screen, CredentialsScreen):
             if login is None:
                 await pilot.press("escape")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import json
 import os
@@ -39,6 +40,7 @@ class CheckOptions:
     dns_server: str | None = None
     error: str | None = None
     error_file: str | None = None
+    client: str | None = None  # --client NAME: which driver will connect
 
 
 def run_check(options: CheckOptions, out: TextIO) -> int:
@@ -47,6 +49,7 @@ def run_check(options: CheckOptions, out: TextIO) -> int:
         if options.dns_server:
             dns_settings(options.dns_server)
         error_text = read_error_text(options)
+        options = _with_client(options)
     except (TargetError, UsageError) as error:
         _emit_bad_input(options, str(error), out)
         return EXIT_BAD_INPUT
@@ -114,6 +117,20 @@ def read_error_text(options: CheckOptions) -> str | None:
         raise UsageError(
             f"--error-file: cannot read {options.error_file}: {error.strerror}"
         ) from None
+
+
+def _with_client(options: CheckOptions) -> CheckOptions:
+    """`--client odbc18` (or an alias such as mssql-python) answers the tree's client step."""
+    if options.client is None:
+        return options
+    from tui.diagnosis.clients import names_for_help, resolve_name
+
+    family = resolve_name(options.client)
+    if family is None:
+        raise UsageError(
+            f"--client: no client family '{options.client}'; known: {names_for_help()}"
+        )
+    return dataclasses.replace(options, answers={**options.answers, "client": family})
 
 
 def dns_settings(server: str) -> dict[str, Any]:
@@ -188,6 +205,7 @@ def _emit_bad_input(options: CheckOptions, message: str, out: TextIO) -> None:
             "summary": message,
             "steps": [],
             "fixes": [],
+            "clients": [],
         }
         out.write(json.dumps(document, indent=2) + "\n")
     elif options.output == "markdown":

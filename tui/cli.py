@@ -74,6 +74,12 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
         "--error-file", metavar="FILE", help="read the error message from a file ('-': stdin)"
     )
     check.add_argument(
+        "--client",
+        metavar="NAME",
+        help="the driver that will connect (odbc18, odbc17, sqlclient4, jdbc, freetds, ...; "
+        "default: worked out from the connection string)",
+    )
+    check.add_argument(
         "--dns-server",
         metavar="ADDRESS[:PORT]",
         help="ask this DNS server instead of the system's resolver (the hosts file is still read)",
@@ -106,6 +112,7 @@ def _run_check(args: argparse.Namespace) -> int:
         dns_server=args.dns_server,
         error=args.error,
         error_file=args.error_file,
+        client=args.client,
     )
     return run_check(options, sys.stdout)
 

@@ -20,7 +20,6 @@ from tui.probes.dns import DnsStatus
 from tui.probes.tcp import TcpStatus
 from tui.probes.tds import LoginStatus, PreloginResult, PreloginStatus
 from tui.target import DEFAULT_PORT
-from tui.wire.prelogin import Encryption
 
 # ------------------------------------------------------------------------------------------
 # target, on-server
@@ -148,6 +147,8 @@ def _login_skipped(context: Context) -> str:
 
 
 def default_login_wanted(context: Context) -> str:
+    # the skip verdict says why no login was tried: known only now, just before the question
+    context.facts["login_skipped"] = _login_skipped(context)
     target = context.target
     if target.integrated_security or (target.user and target.password is not None):
         return "login"
@@ -444,7 +445,7 @@ def _browser_phrase(result: BrowserResult) -> str:
 
 
 # ------------------------------------------------------------------------------------------
-# pre-login, encryption, login
+# pre-login, login (encryption and TLS: actions_tls.py)
 
 
 async def prelogin(context: Context) -> Observation:
@@ -459,26 +460,6 @@ async def prelogin(context: Context) -> Observation:
     if result.status is PreloginStatus.NOT_TDS:
         return Observation("not-sql", Status.FAIL, result.summary(), evidence, facts)
     return Observation("unresponsive", Status.FAIL, result.summary(), evidence, facts)
-
-
-async def check_encryption(context: Context) -> Observation:
-    server: Encryption | None = context.facts.get("server_encryption")
-    wants = context.target.encrypt
-    evidence = {"server": server.name if server else None, "client_encrypt": wants}
-    if server is Encryption.NOT_SUP and wants in {"yes", "strict"}:
-        detail = (
-            f"The connection asks for encryption (Encrypt={wants}), but the server answers "
-            "that it does not support encryption (NOT_SUP): no certificate is configured and "
-            "the client refuses to go on. Drivers say 'Encryption not supported on SQL "
-            "Server' or 'SSL Provider' errors."
-        )
-        return Observation("mismatch", Status.FAIL, detail, evidence, {"encryption_detail": detail})
-    summary = f"server encryption {server.name if server else 'unknown'}; client Encrypt=" + (
-        wants or "driver default"
-    )
-    return Observation(
-        "ok", Status.PASS, summary, evidence, {"login_skipped": _login_skipped(context)}
-    )
 
 
 async def login(context: Context) -> Observation:

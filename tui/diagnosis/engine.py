@@ -67,6 +67,7 @@ class Diagnosis:
             "summary": self.verdict.summary,
             "steps": [record.to_json() for record in self.steps],
             "fixes": [fix.to_json() for fix in self.verdict.fixes],
+            "clients": list(self.facts.get("clients", [])),  # what each driver would do
             "elapsed_ms": round(self.elapsed_ms, 1),
         }
         error = agreement_json(self.verdict.root_cause, dict(self.facts))

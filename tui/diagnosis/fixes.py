@@ -9,41 +9,32 @@ Sources: ../shared/reference/troubleshooting-knowledge.md (Microsoft's triage, t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
+from tui.diagnosis.fixes_tls import TLS_FIXES
+from tui.diagnosis.fixtemplate import (
+    CONNECTION,
+    GUI,
+    LINUX,
+    MACOS,
+    PLATFORMS,
+    POWERSHELL,
+    TSQL,
+    WINDOWS_CMD,
+    CommandTemplate,
+    FixTemplate,
+)
+from tui.diagnosis.fixtemplate import (
+    command as _command,
+)
 from tui.diagnosis.model import Command, Fix
 from tui.target import Target
 
-WINDOWS_CMD: Final = "windows-cmd"
-POWERSHELL: Final = "powershell"
-LINUX: Final = "linux"
-MACOS: Final = "macos"
-TSQL: Final = "tsql"
-GUI: Final = "gui"
-CONNECTION: Final = "connection"
-
-PLATFORMS: Final = (WINDOWS_CMD, POWERSHELL, LINUX, MACOS, TSQL, GUI, CONNECTION)
-
-
-@dataclass(frozen=True)
-class CommandTemplate:
-    platform: str
-    label: str
-    text: str
-
-
-@dataclass(frozen=True)
-class FixTemplate:
-    id: str
-    title: str
-    why: str
-    commands: tuple[CommandTemplate, ...]
-    risk: str | None = None
+__all__ = ["CATALOG", "PLATFORMS", "CommandTemplate", "FixTemplate", "render_fixes"]
 
 
 def _c(platform: str, label: str, text: str) -> CommandTemplate:
-    return CommandTemplate(platform, label, text)
+    return _command(platform, label, text)
 
 
 _REG_ID = (
@@ -489,6 +480,12 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
                 "SELECT session_id, status, wait_type, "
                 "blocking_session_id FROM sys.dm_exec_requests WHERE session_id > 50;",
             ),
+            _c(
+                TSQL,
+                "worker threads: in use against the maximum",
+                "SELECT (SELECT COUNT(*) FROM sys.dm_os_workers) AS workers, "
+                "max_workers_count FROM sys.dm_os_sys_info;",
+            ),
             _c(TSQL, "the error log", "EXEC xp_readerrorlog 0, 1;"),
             _c(
                 LINUX,
@@ -516,38 +513,6 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
         ),
     ),
     FixTemplate(
-        "enable-tls12",
-        "Enable TLS 1.2 on both sides",
-        "Unpatched servers and clients that only speak TLS 1.0 cannot talk to systems where "
-        "TLS 1.0 is turned off; the handshake ends with 'forcibly closed' (10054) or "
-        "'unsupported protocol'.",
-        (
-            _c(
-                POWERSHELL,
-                "on the Windows server and client (SCHANNEL), then reboot",
-                "$p = 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL"
-                "\\Protocols\\TLS 1.2'\nforeach ($side in 'Server','Client') {{\n"
-                '  New-Item "$p\\$side" -Force | Out-Null\n'
-                '  Set-ItemProperty "$p\\$side" -Name Enabled -Value 1 -Type DWord\n'
-                '  Set-ItemProperty "$p\\$side" -Name DisabledByDefault -Value 0 -Type DWord\n}}',
-            ),
-            _c(
-                GUI,
-                "SQL Server 2008 to 2016",
-                "Install the SQL Server update that brings TLS 1.2 "
-                "(KB3135244 lists the builds), and the matching client drivers.",
-            ),
-            _c(
-                LINUX,
-                "a Linux client talking to an old server (knowingly)",
-                "# in an OpenSSL config used by the client (OPENSSL_CONF):\n"
-                "# MinProtocol = TLSv1.2 is the safe default; lowering it re-enables old "
-                "protocols\n"
-                "openssl s_client -connect {host}:{port} -tls1_2 </dev/null",
-            ),
-        ),
-    ),
-    FixTemplate(
         "register-spn",
         "Register the SQL Server SPN",
         "Windows authentication over TCP uses Kerberos, which needs an SPN for the host and "
@@ -563,6 +528,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
             ),
         ),
     ),
+    *TLS_FIXES,
 )
 
 _BY_ID: Final[Mapping[str, FixTemplate]] = {fix.id: fix for fix in CATALOG}
@@ -600,6 +566,9 @@ def fix_values(target: Target, facts: Mapping[str, Any]) -> dict[str, str]:
         "database",
         "login",
         "instances_listed",
+        "cert_name",
+        "client_name",
+        "cert_issuer",
     ):
         value = facts.get(name)
         if value:

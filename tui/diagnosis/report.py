@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Iterable
+from typing import Any
 
 from tui.diagnosis.engine import Diagnosis
 from tui.diagnosis.fixes import PLATFORMS
@@ -40,6 +41,7 @@ def to_text(diagnosis: Diagnosis, platform_first: str | None = None) -> str:
             f"  {record.status.value.upper():<4} {record.title} ({record.elapsed_ms:.0f} ms)"
         )
         lines.extend("       " + line for line in _wrap(record.summary, 92))
+    lines += _clients_text(diagnosis)
     if verdict.fixes:
         lines += ["", "Fixes:"]
         for number, fix in enumerate(verdict.fixes, 1):
@@ -84,6 +86,7 @@ def to_markdown(diagnosis: Diagnosis) -> str:
             for r in diagnosis.steps
         ),
     ]
+    lines += _clients_markdown(diagnosis)
     if verdict.fixes:
         lines += ["", "### Fixes"]
         for fix in verdict.fixes:
@@ -111,6 +114,62 @@ def to_markdown(diagnosis: Diagnosis) -> str:
         lines += ["", "### Notes", "", *(f"- {note}" for note in target.notes)]
     lines += ["", f"Time to verdict: {diagnosis.elapsed_ms:.0f} ms", ""]
     return "\n".join(lines)
+
+
+def _clients(diagnosis: Diagnosis) -> list[dict[str, Any]]:
+    rows = diagnosis.facts.get("clients") or []
+    return [row for row in rows if isinstance(row, dict)]
+
+
+def _clients_text(diagnosis: Diagnosis) -> list[str]:
+    """What each client family would do against this server ('works from SSMS, not my app')."""
+    rows = _clients(diagnosis)
+    if not rows:
+        return []
+    lines = ["", "Clients (what each driver would do against this server; * = yours):"]
+    for row in rows:
+        mark = "*" if row.get("candidate") else " "
+        outcome = str(row.get("outcome", "")).upper()
+        failed = f": {row['failed_check']}" if row.get("failed_check") else ""
+        lines.append(f"  {mark} {outcome:<8} {row.get('name')} ({row.get('versions')}){failed}")
+        lines.extend("             " + line for line in _wrap(str(row.get("reason", "")), 86))
+        errors = row.get("error") or {}
+        for platform in ("linux", "windows"):
+            if errors.get(platform):
+                lines.extend(
+                    "             " + line
+                    for line in _wrap(f"prints on {platform}: {errors[platform]}", 86)
+                )
+    return lines
+
+
+def _clients_markdown(diagnosis: Diagnosis) -> list[str]:
+    rows = _clients(diagnosis)
+    if not rows:
+        return []
+    lines = [
+        "",
+        "### Clients",
+        "",
+        "What each driver would do against this server (**bold**: the one in use, or the "
+        "candidates when the connection string does not say).",
+        "",
+        "| client | Encrypt default | certificate checked | outcome | error (Linux) "
+        "| error (Windows) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        name = f"{row.get('name')} ({row.get('versions')})"
+        if row.get("candidate"):
+            name = f"**{name}**"
+        failed = f": {row['failed_check']}" if row.get("failed_check") else ""
+        errors = row.get("error") or {}
+        lines.append(
+            f"| {_cell(name)} | {row.get('encrypt_default')} | "
+            f"{_cell(str(row.get('certificate_checked')))} | {row.get('outcome')}{_cell(failed)} | "
+            f"{_cell(str(errors.get('linux') or ''))} | {_cell(str(errors.get('windows') or ''))} |"
+        )
+    return lines
 
 
 def _cell(text: str) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from tui.diagnosis import actions, error_join
+from tui.diagnosis import actions, actions_tls, error_join
+from tui.diagnosis.clients import AUTO, FAMILIES
 from tui.diagnosis.engine import Tree
 from tui.diagnosis.model import Choice, Conclude, Hop, Next, Question, Step
 from tui.diagnosis.vocabulary import RootCause as R
@@ -243,9 +244,10 @@ STEPS: Final[tuple[Step, ...]] = (
         ),
         source="Microsoft triage question 2 ('yes' branch: driver, TLS, alias, application)",
         hop=Hop.SERVER,
-        action=actions.prelogin,
+        action=actions_tls.prelogin,
         outcomes={
-            "sql-server": Next("encryption"),
+            "sql-server": Next("client"),
+            "sql-server-strict": Next("client"),
             "not-sql": Conclude(
                 R.NOT_SQL_SERVER,
                 "Something answers on {address} port {port}, but it is not SQL Server: "
@@ -256,29 +258,50 @@ STEPS: Final[tuple[Step, ...]] = (
                 R.SERVER_UNRESPONSIVE,
                 "TCP port {port} on {address} accepts connections, but nothing answers the "
                 "TDS pre-login: {prelogin_detail}",
-                ("check-server-health", "start-engine-service"),
+                ("check-server-health", "check-proxy-backend", "start-engine-service"),
             ),
         },
     ),
     Step(
-        id="encryption",
-        title="Check that client and server can agree on encryption",
+        id="client",
+        title="Which client will connect?",
         why=(
-            "Every SQL Server encrypts at least the login packet. The server answers the "
-            "pre-login with OFF, ON, REQ or NOT_SUP, and the client's Encrypt setting must be "
-            "compatible: a client that insists on encryption cannot talk to a server without "
-            "it, and a server that forces it cannot talk to a client that refuses."
+            "The same server works from one client and fails from another: ODBC Driver 18, "
+            "OLE DB Driver 19 and SqlClient 4+ encrypt by default and check the server's "
+            "certificate, ODBC Driver 17 and older SqlClient do not, FreeTDS never checks it. "
+            "'It works from SSMS but not from my app' is usually this."
         ),
-        source="MS-TDS PRELOGIN encryption negotiation",
+        source="wire-protocols.md: who validates the certificate, and when",
+        hop=Hop.CLIENT,
+        question=Question(
+            prompt="Which client will connect to this server?",
+            choices=(
+                Choice(AUTO, "Work it out from the connection string"),
+                *(Choice(family.id, family.name) for family in FAMILIES),
+            ),
+            flag="--client NAME",
+            default=actions_tls.default_client,
+        ),
+        outcomes={AUTO: Next("tls"), **{family.id: Next("tls") for family in FAMILIES}},
+    ),
+    Step(
+        id="tls",
+        title="Check encryption and the certificate as the client's driver would",
+        why=(
+            "Every SQL Server encrypts at least the login packet, and makes itself a "
+            "self-signed certificate when none is configured. Whether a client then checks the "
+            "certificate (its issuer, its dates, its name) depends on the driver and its "
+            "version; so does which TLS versions it speaks. No credentials are needed to see "
+            "what each driver would do."
+        ),
+        source="MS-TDS PRELOGIN encryption; sql-docs: encryption and certificate validation",
         hop=Hop.TLS,
-        action=actions.check_encryption,
+        action=actions_tls.check_tls,
         outcomes={
             "ok": Next("login-wanted"),
-            "mismatch": Conclude(
-                R.ENCRYPTION_MISMATCH,
-                "{encryption_detail}",
-                (),
-            ),
+            "depends": Next("login-wanted"),
+            "tls-failed": Conclude(R.TLS_FAILED, "{tls_detail}", ()),
+            "mismatch": Conclude(R.ENCRYPTION_MISMATCH, "{encryption_detail}", ()),
         },
     ),
     Step(

@@ -84,6 +84,118 @@ _LOGIN = f";User ID={LAB_USER};Password={LAB_PASSWORD}"
 _DEFAULT = LabInstance("MSSQLSERVER", 1433)
 _SALES = LabInstance("SALES", DYNAMIC_PORT)
 
+# After the port opens: TLS and certificates, judged as the client's own driver would.
+_ODBC18 = "Driver={{ODBC Driver 18 for SQL Server}};Server={address}"
+_ODBC_LOGIN = f";UID={LAB_USER};PWD={LAB_PASSWORD}"
+_AS_SQLHOST01 = f";HostNameInCertificate={LAB_HOST}"
+
+TLS_SCENARIOS: Final[tuple[Scenario, ...]] = (
+    Scenario(
+        "tls-self-signed",
+        "Self-signed certificate meets ODBC Driver 18",
+        "A default install: no certificate configured, so SQL Server made itself a self-signed "
+        "one, and encrypts the login packet only (Force Encryption off). ODBC Driver 18 "
+        "encrypts by default and checks the certificate; ODBC Driver 17 and FreeTDS connect.",
+        "Give the server a certificate from a CA the clients trust, with the name they use; "
+        "TrustServerCertificate=yes only knowingly.",
+        RootCause.TLS_FAILED,
+        _ODBC18 + _ODBC_LOGIN,
+        (_DEFAULT,),
+        encryption=Encryption.OFF,
+        certificate=CertSpec(),
+        tags=("tls",),
+    ),
+    Scenario(
+        "tls-forced",
+        "Force Encryption on, and Encrypt=no in the client",
+        "The server forces encryption with its self-signed certificate; the application says "
+        "Encrypt=no, hoping to avoid the certificate check. ODBC Driver 18 encrypts anyway, "
+        "because the server demands it, and checks the certificate.",
+        "Encrypt=no does not help against a server that forces encryption: trust the "
+        "certificate (or provision one the clients trust).",
+        RootCause.TLS_FAILED,
+        _ODBC18 + ";Encrypt=no" + _ODBC_LOGIN,
+        (_DEFAULT,),
+        encryption=Encryption.ON,
+        certificate=CertSpec(),
+        tags=("tls",),
+    ),
+    Scenario(
+        "tls-1.0-only",
+        "An unpatched server that speaks only TLS 1.0",
+        "SQL Server 2012 without the TLS 1.2 update: TLS 1.0 only. OpenSSL 3 on the client "
+        "refuses it at its default security level, even with TrustServerCertificate=yes; "
+        "FreeTDS (GnuTLS) still connects.",
+        "Install the SQL Server update that brings TLS 1.2 and enable TLS 1.2 on both sides.",
+        RootCause.TLS_FAILED,
+        _ODBC18 + ";TrustServerCertificate=yes" + _ODBC_LOGIN,
+        (LabInstance("MSSQLSERVER", 1433, version="11.0.2100.60"),),
+        encryption=Encryption.OFF,
+        certificate=CertSpec(),
+        tls_min="1.0",
+        tls_max="1.0",
+        tags=("tls",),
+    ),
+    Scenario(
+        "tls-wrong-name",
+        "Certificate made out to the old server name",
+        "The server was renamed to SQLHOST01 but still presents the certificate issued to "
+        "OLDHOST by the company CA (which the client trusts). Clients use SQLHOST01 "
+        "(HostNameInCertificate stands for connecting by that name on loopback).",
+        "Issue a certificate for SQLHOST01, or connect by the name on the certificate.",
+        RootCause.TLS_FAILED,
+        _ODBC18 + _AS_SQLHOST01 + _ODBC_LOGIN,
+        (_DEFAULT,),
+        encryption=Encryption.OFF,
+        certificate=CertSpec(name="OLDHOST", issuer="ca"),
+        trust_ca=True,
+        tags=("tls",),
+    ),
+    Scenario(
+        "tls-expired",
+        "Expired certificate",
+        "The server's certificate from the company CA (trusted by the client) expired a month "
+        "ago; nobody renewed it.",
+        "Renew the certificate, give it to the instance, restart the service.",
+        RootCause.TLS_FAILED,
+        _ODBC18 + _AS_SQLHOST01 + _ODBC_LOGIN,
+        (_DEFAULT,),
+        encryption=Encryption.OFF,
+        certificate=CertSpec(issuer="ca", expired=True),
+        trust_ca=True,
+        tags=("tls",),
+    ),
+    Scenario(
+        "tls-trusted",
+        "Certificate from a CA the client trusts",
+        "The server presents a certificate for SQLHOST01 issued by the company CA, and the "
+        "client trusts that CA: ODBC Driver 18's checks all pass.",
+        "Nothing to fix: this is what a correctly provisioned certificate looks like.",
+        RootCause.OK,
+        _ODBC18 + _AS_SQLHOST01 + _ODBC_LOGIN,
+        (_DEFAULT,),
+        encryption=Encryption.OFF,
+        certificate=CertSpec(issuer="ca"),
+        trust_ca=True,
+        tags=("tls",),
+    ),
+    Scenario(
+        "tls-strict-only",
+        "A server that accepts only TDS 8 strict",
+        "SQL Server 2022 with Force Strict Encryption: TLS comes first, before any TDS. A "
+        "client with Encrypt=yes (TDS 7.x) sends a plain pre-login and is dropped.",
+        "Connect with Encrypt=strict (ODBC Driver 18, SqlClient 5+) and a certificate the "
+        "client trusts.",
+        RootCause.ENCRYPTION_MISMATCH,
+        _ODBC18 + ";Encrypt=yes;TrustServerCertificate=yes" + _ODBC_LOGIN,
+        (_DEFAULT,),
+        encryption=Encryption.OFF,
+        certificate=CertSpec(),
+        strict_only=True,
+        tags=("tls",),
+    ),
+)
+
 SCENARIOS: Final[tuple[Scenario, ...]] = (
     Scenario(
         "healthy-default",
@@ -267,6 +379,7 @@ SCENARIOS: Final[tuple[Scenario, ...]] = (
         browser=BrowserMode.STOPPED,
         extra_ports=((1433, PortMode.RESET),),
     ),
+    *TLS_SCENARIOS,
 )
 
 BY_NAME: Final = {scenario.name: scenario for scenario in SCENARIOS}

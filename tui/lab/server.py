@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import socket
 import ssl
 import struct
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 from tui.lab.browser import BrowserProtocol
@@ -36,6 +39,7 @@ class LabServer:
     scenario: Scenario
     address: str
     material: Material | None = None
+    ca_file: Path | None = None  # the test CA, for SSL_CERT_FILE when the scenario trusts it
     _servers: list[asyncio.Server] = field(default_factory=list)
     _udp: list[asyncio.DatagramTransport] = field(default_factory=list)
     _sockets: list[socket.socket] = field(default_factory=list)
@@ -65,6 +69,9 @@ class LabServer:
         tls_context = strict_context = None
         if scenario.certificate is not None:
             self.material = make_material(scenario.certificate)
+            if self.material.ca_pem is not None:
+                self.ca_file = Path(tempfile.mkdtemp(prefix="sqlreach-lab-ca-")) / "ca.pem"
+                self.ca_file.write_bytes(self.material.ca_pem)
             tls_context = server_context(
                 self.material,
                 min_version=_TLS_VERSIONS[scenario.tls_min],
@@ -136,6 +143,9 @@ class LabServer:
         self._servers.clear()
         self._udp.clear()
         self._sockets.clear()
+        if self.ca_file is not None:
+            shutil.rmtree(self.ca_file.parent, ignore_errors=True)
+            self.ca_file = None
 
     async def __aenter__(self) -> LabServer:
         return await self.start()

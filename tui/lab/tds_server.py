@@ -148,9 +148,10 @@ class TdsServer:
         while True:
             message = await session.receive()
             if message.type == tds.PacketType.LOGIN7:
-                ok = await self._login(session, message.payload)
                 if login_only and session.channel is not None:
-                    session.channel.downgrade()  # the channel reads on in plain TDS
+                    # login-only TLS: the reply and all that follows travel in plain TDS
+                    session.channel.downgrade()
+                ok = await self._login(session, message.payload)
                 if not ok:
                     return
             elif not session.logged_in:
@@ -196,7 +197,8 @@ class TdsServer:
         server = self.scenario.encryption
         if server is not Encryption.NOT_SUP and self.tls_context is None:
             server = Encryption.NOT_SUP
-        negotiation = prelogin.negotiate(client.encryption or Encryption.NOT_SUP, server)
+        wanted = client.encryption if client.encryption is not None else Encryption.NOT_SUP
+        negotiation = prelogin.negotiate(wanted, server)
         answer = prelogin.build_server_answer(
             client, version=self.version, encryption=negotiation.result, instance_ok=instance_ok
         )

@@ -73,7 +73,9 @@ class PreloginResult:
                 if self.answer.version
                 else None,
                 "product": self.product,
-                "encryption": self.answer.encryption.name if self.answer.encryption else None,
+                "encryption": self.answer.encryption.name
+                if self.answer.encryption is not None
+                else None,
                 "instopt": self.answer.instopt,
                 "mars": self.answer.mars,
             }

@@ -1,0 +1,166 @@
+"""The TLS probe against the lab: encryption answer, certificate, trust, versions, TDS 8, and
+servers that stall or speak something else. No credentials anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from tests.lab_fixtures import running
+from tui.lab.certs import CertSpec, make_material
+from tui.probes import tls
+from tui.probes.base import is_json_safe
+from tui.probes.tls import Certificate, Failure, TlsStatus, VersionState, probe_tls
+from tui.wire.prelogin import Encryption
+
+TIMEOUT = 2.0
+
+
+def _states(result: tls.TlsResult) -> dict[str, VersionState]:
+    return {check.version: check.state for check in result.versions}
+
+
+async def test_self_signed_login_only_server_is_read_completely() -> None:
+    async with running("tls-self-signed") as lab:
+        result = await probe_tls(lab.address, 1433, timeout=TIMEOUT)
+    assert result.status is TlsStatus.TLS
+    assert result.encryption is Encryption.OFF
+    cert = result.certificate
+    assert cert is not None
+    assert cert.common_name == "SQLHOST01" and cert.dns_names == ("SQLHOST01",)
+    assert cert.self_signed and cert.issuer == cert.subject == "CN=SQLHOST01"
+    now = dt.datetime.now(dt.UTC)
+    assert cert.not_before < now < cert.not_after
+    assert len(cert.sha1) == 40 and cert.key == "RSA 2048"
+    assert result.trusted is False and result.trust_words == "self-signed certificate"
+    assert result.verified is not None
+    assert result.verified.openssl_error == (
+        "error:0A000086:SSL routines::certificate verify failed:self-signed certificate"
+    )
+    assert _states(result) == {
+        "1.0": VersionState.REFUSED,
+        "1.1": VersionState.REFUSED,
+        "1.2": VersionState.ACCEPTED,
+        "1.3": VersionState.REFUSED,
+    }
+    assert not result.strict_supported and not result.strict_only
+    assert result.local_default is not None and result.local_default.ok
+    assert is_json_safe(result.evidence())
+    assert "self-signed" in result.summary() and "TDS 8 strict: no" in result.summary()
+    assert result.elapsed_ms < TIMEOUT * 1000
+
+
+async def test_forced_encryption_answers_req() -> None:
+    async with running("tls-forced") as lab:
+        result = await probe_tls(lab.address, 1433, timeout=TIMEOUT)
+    assert result.encryption is Encryption.REQ
+    assert result.status is TlsStatus.TLS and result.main.version == "1.2"
+
+
+async def test_tls_1_0_server_is_seen_and_openssl_says_why_it_refuses() -> None:
+    async with running("tls-1.0-only") as lab:
+        result = await probe_tls(lab.address, 1433, timeout=TIMEOUT)
+    states = _states(result)
+    assert states["1.2"] is VersionState.REFUSED and states["1.3"] is VersionState.REFUSED
+    # offered through a SECLEVEL=0 context of its own; 'untestable' where OpenSSL cannot
+    assert states["1.0"] in (VersionState.ACCEPTED, VersionState.UNTESTABLE)
+    if states["1.0"] is VersionState.ACCEPTED:
+        assert result.main.version == "1.0" and result.certificate is not None
+        local = result.local_default
+        assert local is not None and not local.ok and local.failure is Failure.LOCAL
+        assert local.openssl_error == (
+            "error:0A00014D:SSL routines::legacy sigalg disallowed or unsupported"
+        )
+
+
+async def test_a_version_this_openssl_cannot_offer_is_untestable(monkeypatch: Any) -> None:
+    real = tls._looking_context
+
+    def refusing(versions: tuple[str, str] | None = None) -> ssl.SSLContext:
+        if versions == ("1.1", "1.1"):
+            raise ssl.SSLError("no protocols available")
+        return real(versions)
+
+    monkeypatch.setattr(tls, "_looking_context", refusing)
+    async with running("tls-self-signed") as lab:
+        result = await probe_tls(lab.address, 1433, timeout=TIMEOUT)
+    check = result.version("1.1")
+    assert check is not None and check.state is VersionState.UNTESTABLE
+    assert "cannot offer TLS 1.1" in check.detail
+
+
+async def test_trust_follows_ssl_cert_file(monkeypatch: Any) -> None:
+    async with running("tls-trusted") as lab:
+        ca_file = lab.ca_file
+        assert ca_file is not None
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        trusted = await probe_tls(lab.address, 1433, timeout=TIMEOUT, host="SQLHOST01")
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file.parent / "nothing.pem"))
+        unknown = await probe_tls(lab.address, 1433, timeout=TIMEOUT)
+    assert trusted.trusted is True and f"SSL_CERT_FILE={ca_file}" in trusted.store
+    assert not ca_file.exists()  # the lab removes its test CA when it stops
+    assert trusted.certificate is not None and not trusted.certificate.self_signed
+    assert trusted.certificate.issuer == "CN=sqlreach lab test CA"
+    assert trusted.host == "SQLHOST01" and trusted.certificate.matches("sqlhost01")
+    assert unknown.trusted is False
+    assert unknown.trust_words == "unable to get local issuer certificate"
+
+
+async def test_expired_certificate_is_named_by_openssl(monkeypatch: Any) -> None:
+    async with running("tls-expired") as lab:
+        assert lab.ca_file is not None
+        monkeypatch.setenv("SSL_CERT_FILE", str(lab.ca_file))
+        result = await probe_tls(lab.address, 1433, timeout=TIMEOUT)
+    assert result.trusted is False and result.trust_words == "certificate has expired"
+    assert result.certificate is not None and result.certificate.expired(result.checked_at)
+
+
+async def test_strict_only_server_answers_tds8_with_alpn() -> None:
+    async with running("tls-strict-only") as lab:
+        result = await probe_tls(lab.address, 1433, timeout=TIMEOUT)
+    assert result.strict_only and result.strict_supported
+    assert result.strict.alpn == "tds/8.0"
+    assert result.strict.server_version is not None and result.strict.server_version[0] == 16
+    assert result.tds7.failure in (Failure.CLOSED, Failure.NOT_TLS)
+    assert result.main is result.strict and result.certificate is not None
+    assert "TDS 8 strict: only" in result.summary()
+
+
+async def test_server_without_tls_says_not_sup() -> None:
+    async with running("healthy-default") as lab:
+        result = await probe_tls(lab.address, 1433, timeout=TIMEOUT)
+    assert result.status is TlsStatus.NO_TLS and result.encryption is Encryption.NOT_SUP
+    assert result.certificate is None and result.trusted is None
+    assert "offers no encryption" in result.summary()
+
+
+@pytest.mark.parametrize("name", ["server-stalled", "server-resets", "http-on-1433"])
+async def test_servers_that_do_not_speak_tls_end_within_the_budget(name: str) -> None:
+    async with running(name) as lab:
+        result = await probe_tls(lab.address, 1433, timeout=1.0)
+    assert result.status in (TlsStatus.UNREACHABLE, TlsStatus.FAILED)
+    assert result.elapsed_ms < 1000 + 300
+    assert not result.strict_supported and result.certificate is None
+    assert is_json_safe(result.evidence())
+
+
+def _certificate(spec: CertSpec) -> Certificate:
+    pem = make_material(spec).cert_pem
+    der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+    return Certificate.from_der(der)
+
+
+def test_name_match_is_the_drivers_rule() -> None:
+    cert = _certificate(CertSpec(name="*.corp.test", san_addresses=("127.0.0.1",)))
+    assert cert.matches("db1.corp.test") and cert.matches("DB1.Corp.Test.")
+    assert not cert.matches("corp.test") and not cert.matches("a.b.corp.test")
+    assert cert.ip_addresses == ("127.0.0.1",)
+    assert not cert.matches("127.0.0.1")  # ODBC Driver 18 ignores IP addresses in SANs
+    plain = _certificate(CertSpec(name="SQLHOST01"))
+    assert plain.names == ("SQLHOST01",) and plain.matches("sqlhost01")
+    assert not plain.matches("SQLHOST02")
