@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import string
 
-from tui.diagnosis import actions_tls
+from tui.diagnosis import actions_login, actions_tls
 from tui.diagnosis.fixes import CATALOG, catalog_ids
 from tui.diagnosis.model import Conclude, Next
 from tui.diagnosis.tree import TREE
@@ -13,7 +13,7 @@ from tui.diagnosis.vocabulary import MEANINGS, RootCause
 
 # Root causes a verdict of the tree reaches; BAD_INPUT is also reached before the tree, by the
 # parser. Causes the tree does not reach yet are listed with the issue that brings them.
-NOT_YET_IN_TREE = {RootCause.DRIVER_MISSING: "issue 7"}
+NOT_YET_IN_TREE: dict[RootCause, str] = {}
 
 
 def _reachable() -> set[str]:
@@ -73,13 +73,13 @@ def test_fixes_referenced_exist_and_every_catalog_fix_is_used() -> None:
     assert referenced <= catalog_ids()
     assert catalog_ids() >= actions_tls.FIX_IDS  # the TLS step names its fixes per failed check
     referenced |= actions_tls.FIX_IDS
+    assert catalog_ids() >= actions_login.FIX_IDS  # the login step names its fixes per failure
+    referenced |= actions_login.FIX_IDS
     unused = (
         catalog_ids()
         - referenced
         - {
             "update-service-password",
-            "restart-after-rename",
-            "register-spn",
             "fix-hosts-override",
         }
     )

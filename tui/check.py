@@ -41,6 +41,8 @@ class CheckOptions:
     error: str | None = None
     error_file: str | None = None
     client: str | None = None  # --client NAME: which driver will connect
+    driver: str | None = None  # --driver NAME: log in through pyodbc with this ODBC driver
+    native: bool = False  # --native: log in with sqlreach's own TDS login, whatever the driver
 
 
 def run_check(options: CheckOptions, out: TextIO) -> int:
@@ -81,6 +83,10 @@ async def run_diagnosis(
     from tui.diagnosis.tree import TREE
 
     settings: dict[str, Any] = {"error_text": error_text}
+    if options.native:
+        from tui.diagnosis.actions_login import NATIVE
+
+        settings[NATIVE] = True
     if options.dns_server:
         settings["dns"] = dns_settings(options.dns_server)
     context = Context(
@@ -163,9 +169,15 @@ def _open_journal(target: Target, options: CheckOptions) -> Journal | None:
 
 
 def apply_credentials(target: Target, options: CheckOptions) -> Target:
-    """`--user` and `--password-env` override what the connection string says."""
+    """`--user`, `--password-env` and `--driver` override what the connection string says."""
     changes: dict[str, Any] = {}
     origins: dict[str, Origin] = {}
+    if options.driver:
+        name = options.driver.strip().strip("{}").strip()
+        if not name:
+            raise UsageError("--driver wants the name of an ODBC driver")
+        changes["driver"] = name
+        origins["driver"] = Origin(Source.FLAG, "--driver")
     if options.user:
         changes["user"] = options.user
         origins["user"] = Origin(Source.FLAG, "--user")

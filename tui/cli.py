@@ -79,6 +79,18 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="the driver that will connect (odbc18, odbc17, sqlclient4, jdbc, freetds, ...; "
         "default: worked out from the connection string)",
     )
+    login = check.add_mutually_exclusive_group()
+    login.add_argument(
+        "--driver",
+        metavar="NAME",
+        help="log in through pyodbc with this ODBC driver, as the application would "
+        "(default: the driver the connection string names, else sqlreach's own TDS login)",
+    )
+    login.add_argument(
+        "--native",
+        action="store_true",
+        help="log in with sqlreach's own TDS login even when the connection names a driver",
+    )
     check.add_argument(
         "--dns-server",
         metavar="ADDRESS[:PORT]",
@@ -113,6 +125,8 @@ def _run_check(args: argparse.Namespace) -> int:
         error=args.error,
         error_file=args.error_file,
         client=args.client,
+        driver=args.driver,
+        native=args.native,
     )
     return run_check(options, sys.stdout)
 

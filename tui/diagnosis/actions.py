@@ -18,7 +18,7 @@ from tui.probes.base import in_daemon_thread
 from tui.probes.browser import BrowserResult, BrowserStatus
 from tui.probes.dns import DnsStatus
 from tui.probes.tcp import TcpStatus
-from tui.probes.tds import LoginStatus, PreloginResult, PreloginStatus
+from tui.probes.tds import PreloginResult, PreloginStatus
 from tui.target import DEFAULT_PORT
 
 # ------------------------------------------------------------------------------------------
@@ -459,32 +459,4 @@ async def prelogin(context: Context) -> Observation:
         return Observation("sql-server", Status.PASS, result.summary(), evidence, facts)
     if result.status is PreloginStatus.NOT_TDS:
         return Observation("not-sql", Status.FAIL, result.summary(), evidence, facts)
-    return Observation("unresponsive", Status.FAIL, result.summary(), evidence, facts)
-
-
-async def login(context: Context) -> Observation:
-    target = context.target
-    address: str = context.facts["address"]
-    port: int = context.facts["port"]
-    result = await context.probe(
-        ("login", address, port),
-        f"logging in to {address} port {port} as {target.user}",
-        lambda: tds.probe_login(
-            address,
-            port,
-            user=target.user or "",
-            password=target.password,
-            database=target.database,
-            timeout=context.timeout,
-        ),
-    )
-    evidence = result.evidence()
-    facts: dict[str, Any] = {"login": target.user, "login_detail": result.summary()}
-    if result.status is LoginStatus.OK:
-        return Observation("ok", Status.PASS, result.summary(), evidence, facts)
-    if result.status is LoginStatus.DATABASE:
-        facts["database"] = target.database
-        return Observation("database", Status.FAIL, result.summary(), evidence, facts)
-    if result.status is LoginStatus.FAILED:
-        return Observation("login-failed", Status.FAIL, result.summary(), evidence, facts)
     return Observation("unresponsive", Status.FAIL, result.summary(), evidence, facts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from tui.diagnosis.fixes_login import LOGIN_FIXES
 from tui.diagnosis.fixes_tls import TLS_FIXES
 from tui.diagnosis.fixtemplate import (
     CONNECTION,
@@ -529,6 +530,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
         ),
     ),
     *TLS_FIXES,
+    *LOGIN_FIXES,
 )
 
 _BY_ID: Final[Mapping[str, FixTemplate]] = {fix.id: fix for fix in CATALOG}

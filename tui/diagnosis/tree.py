@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from tui.diagnosis import actions, actions_tls, error_join
+from tui.diagnosis import actions, actions_login, actions_tls, error_join
 from tui.diagnosis.clients import AUTO, FAMILIES
 from tui.diagnosis.engine import Tree
 from tui.diagnosis.model import Choice, Conclude, Hop, Next, Question, Step
@@ -340,29 +340,59 @@ STEPS: Final[tuple[Step, ...]] = (
         ),
         source="Checklist 9; error 18456 states",
         hop=Hop.LOGIN,
-        action=actions.login,
+        action=actions_login.login,
         outcomes={
             "ok": Conclude(
                 R.OK,
                 "SQL Server answers on {address} port {port} ({server_version}) and the login "
-                "as {login} works.",
+                "as {login_label} works ({login_client}).",
             ),
             "login-failed": Conclude(
                 R.LOGIN_FAILED,
-                "The network path works, but the server rejected the login: {login_detail}",
+                "The network path works, but the server rejected the login ({login_client}): "
+                "{login_detail}",
+                (),
+            ),
+            "kerberos": Conclude(
+                R.LOGIN_FAILED,
+                "The network path works, but Windows authentication failed ({login_client}): "
+                "{login_detail}",
+                (),
+            ),
+            "no-windows-auth": Conclude(
+                R.LOGIN_FAILED,
+                "SQL Server answers on {address} port {port} ({server_version}). {login_detail}",
                 (),
             ),
             "database": Conclude(
                 R.DATABASE_UNAVAILABLE,
-                "The login itself works, but the database {database} cannot be opened: "
-                "{login_detail}",
+                "The login itself works, but the database {database_label} cannot be opened "
+                "({login_client}): {login_detail}",
                 (),
             ),
             "unresponsive": Conclude(
                 R.SERVER_UNRESPONSIVE,
                 "SQL Server answered the pre-login on {address} port {port} but not the login "
-                "within {timeout_s}: {login_detail}",
+                "within {timeout_s} ({login_client}): {login_detail}",
                 ("check-server-health",),
+            ),
+            "driver-missing": Conclude(
+                R.DRIVER_MISSING,
+                "The network path to {address} port {port} works ({server_version}), but the "
+                "login cannot be made with the driver asked for: {login_detail}",
+                (),
+            ),
+            "tls-failed": Conclude(
+                R.TLS_FAILED,
+                "The network path works, but the login failed in TLS ({login_client}): "
+                "{login_detail}",
+                ("provision-certificate", "trust-server-certificate"),
+            ),
+            "encryption-mismatch": Conclude(
+                R.ENCRYPTION_MISMATCH,
+                "The network path works, but the login failed on encryption ({login_client}): "
+                "{login_detail}",
+                (),
             ),
         },
     ),

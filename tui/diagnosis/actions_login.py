@@ -1,0 +1,354 @@
+"""The login step: which client logs in, the login itself, and what its answer means.
+
+The person's own ODBC driver logs in (through pyodbc) when the connection string names one or
+the person asks for one (`check --driver NAME`): that shows what their application will see,
+defaults and error texts included. Otherwise sqlreach's native TDS login does it, which needs no
+driver and reads every message the server sends. Whatever comes back is decoded by
+`login_errors`; a successful login runs the diagnostic query of `probes.serverinfo`.
+
+What the wizard can use before it asks for credentials: `await plan_login(context)` says which
+client will log in and why, which drivers are installed, and whether Windows authentication can
+be tried from here. It may set `context.settings[NATIVE]` (force the native login) or give the
+target a driver (`target.replace(driver=NAME)`) before the login step runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any, Final
+
+from tui.diagnosis import login_errors
+from tui.diagnosis.context import Context
+from tui.diagnosis.login_errors import Decoded, Outcome, Reply
+from tui.diagnosis.model import Observation, Status
+from tui.probes import login as odbc
+from tui.probes import tds
+from tui.probes.base import in_daemon_thread
+from tui.probes.login import Drivers, KerberosState, OdbcLoginResult, OdbcStatus
+from tui.probes.serverinfo import ServerInfo
+from tui.probes.tds import LoginResult, LoginStatus
+
+NATIVE: Final = "login_native"  # settings key: True forces the native TDS login
+NATIVE_CLIENT: Final = "sqlreach's own TDS login"
+_NO_KERBEROS: Final = ("get-kerberos-ticket", "register-spn")
+_NO_DRIVER: Final = ("install-odbc-driver-18", "install-freetds")
+# Every fix the login step may name (per decoded failure, or after a good login).
+FIX_IDS: Final = login_errors.fix_ids() | {*_NO_KERBEROS, *_NO_DRIVER, "restart-after-rename"}
+
+
+@dataclass(frozen=True)
+class LoginPlan:
+    """Which client will log in, and why; `client` is odbc, native, or none (cannot)."""
+
+    client: str
+    driver: str | None
+    why: str
+    drivers: Drivers
+    kerberos: KerberosState | None = None
+
+    @property
+    def label(self) -> str:
+        if self.client == "odbc" and self.driver:
+            return f"pyodbc with {self.driver}"
+        return NATIVE_CLIENT
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "client": self.client,
+            "driver": self.driver,
+            "why": self.why,
+            "drivers": self.drivers.to_json(),
+            "kerberos": self.kerberos.to_json() if self.kerberos else None,
+        }
+
+
+async def plan_login(context: Context) -> LoginPlan:
+    target = context.target
+    drivers: Drivers = await context.probe(
+        ("odbc-drivers",), "listing the ODBC drivers installed here", _list_drivers
+    )
+    kerberos: KerberosState | None = None
+    if target.integrated_security:
+        kerberos = await context.probe(
+            ("kerberos",),
+            "looking for a Kerberos ticket (Windows authentication)",
+            lambda: odbc.kerberos_state(timeout=context.timeout, platform=_platform(context)),
+        )
+    if context.settings.get(NATIVE):
+        if target.integrated_security:
+            why = "the native login speaks SQL Server authentication only, and --native was asked"
+            return LoginPlan("none", None, why, drivers, kerberos)
+        return LoginPlan("native", None, "--native was asked for", drivers, kerberos)
+    if target.driver:
+        origin = target.origins.get("driver")
+        said = (
+            "--driver names it"
+            if origin and origin.source.value == "flag"
+            else ("the connection string names it")
+        )
+        return LoginPlan("odbc", target.driver, said, drivers, kerberos)
+    if target.integrated_security:
+        best = drivers.best()
+        if best is None:
+            problem = drivers.problem or "pyodbc lists no ODBC driver"
+            why = (
+                "Windows authentication needs an ODBC driver (the native login speaks SQL "
+                f"Server authentication only), and none can be used here: {problem}"
+            )
+            return LoginPlan("none", None, why, drivers, kerberos)
+        why = "Windows authentication needs a driver; this is the best one installed"
+        return LoginPlan("odbc", best, why, drivers, kerberos)
+    why = (
+        "the connection string names no driver: sqlreach's own TDS login needs none and reads "
+        "every message the server sends"
+    )
+    return LoginPlan("native", None, why, drivers, kerberos)
+
+
+async def _list_drivers() -> Drivers:
+    return await in_daemon_thread(odbc.list_drivers)
+
+
+def _platform(context: Context) -> str:
+    return str(context.settings.get("platform") or sys.platform)
+
+
+# ------------------------------------------------------------------------------------------
+# the step
+
+
+async def login(context: Context) -> Observation:
+    target = context.target
+    plan = await plan_login(context)
+    facts: dict[str, Any] = {
+        "login_label": _who(context),
+        "login_client": plan.label,
+        "database_label": f"'{target.database}'" if target.database else "(the default one)",
+    }
+    if target.user and not target.integrated_security:
+        facts["login"] = target.user
+    if target.database:
+        facts["database"] = target.database
+    evidence: dict[str, Any] = {"plan": plan.to_json()}
+    kerberos = plan.kerberos
+    if target.integrated_security and kerberos is not None and not kerberos.possible:
+        detail = (
+            f"Windows authentication (Integrated Security) was asked for, but it cannot be "
+            f"tried from this machine: {kerberos.detail}. SQL Server was not asked; a driver "
+            "here fails the same way ('Cannot generate SSPI context')."
+        )
+        facts.update(login_detail=detail, extra_fixes=_fixes(context, _NO_KERBEROS))
+        return Observation("no-windows-auth", Status.FAIL, detail, evidence, facts)
+    if plan.client == "none":
+        detail = f"No login could be tried: {plan.why}."
+        facts.update(login_detail=detail, extra_fixes=_fixes(context, _NO_DRIVER))
+        return Observation("driver-missing", Status.FAIL, detail, evidence, facts)
+    if plan.client == "native":
+        result = await _native(context)
+        evidence["login"] = result.evidence()
+        return _from_native(context, result, evidence, facts)
+    assert plan.driver is not None
+    odbc_result = await _odbc(context, plan.driver)
+    evidence["login"] = odbc_result.evidence()
+    return await _from_odbc(context, odbc_result, evidence, facts)
+
+
+def _who(context: Context) -> str:
+    target = context.target
+    if target.integrated_security:
+        return "the current Windows (Kerberos) user"
+    return target.user or "(no user)"
+
+
+async def _native(context: Context) -> LoginResult:
+    target = context.target
+    address: str = context.facts["address"]
+    port: int = context.facts["port"]
+    return await context.probe(
+        ("login", "native", address, port),
+        f"logging in to {address} port {port} as {target.user} ({NATIVE_CLIENT})",
+        lambda: tds.probe_login(
+            address,
+            port,
+            user=target.user or "",
+            password=target.password,
+            database=target.database,
+            timeout=context.timeout,
+            server_name=target.connect_host,
+        ),
+    )
+
+
+async def _odbc(context: Context, driver: str) -> OdbcLoginResult:
+    target = context.target
+    address: str = context.facts["address"]
+    port: int = context.facts["port"]
+    # Kerberos asks for a ticket for the name, not the address: connect as the person would
+    server = target.connect_host if target.integrated_security else None
+    return await context.probe(
+        ("login", "odbc", driver, address, port),
+        f"logging in to {address} port {port} through pyodbc with {driver}",
+        lambda: odbc.probe_odbc_login(
+            address, port, target=target, driver=driver, timeout=context.timeout, server=server
+        ),
+    )
+
+
+def _from_native(
+    context: Context, result: LoginResult, evidence: dict[str, Any], facts: dict[str, Any]
+) -> Observation:
+    if result.status is LoginStatus.OK:
+        return _logged_in(
+            context, result.summary(), result.server_info, result.query_detail, evidence, facts
+        )
+    if result.status is LoginStatus.UNRESPONSIVE:
+        decoded = login_errors.decode(
+            Reply(sqlstate="HYT00"), user=context.target.user, database=context.target.database
+        )
+        return _failed(context, decoded, f"{decoded.detail} ({result.detail})", evidence, facts)
+    reply = login_errors.reply_from_messages(
+        [(m.number, m.state, m.message) for m in result.errors]
+    )
+    if result.status is LoginStatus.ERROR:
+        reply = Reply(text=result.detail)
+    decoded = _decode(context, reply, None)
+    if result.status is LoginStatus.ERROR and decoded.rule is login_errors.UNRECOGNISED:
+        decoded = login_errors.decode(
+            Reply(sqlstate="08S01"), user=context.target.user, database=context.target.database
+        )
+        return _failed(context, decoded, f"{decoded.detail} ({result.detail})", evidence, facts)
+    return _failed(context, decoded, decoded.detail, evidence, facts)
+
+
+async def _from_odbc(
+    context: Context, result: OdbcLoginResult, evidence: dict[str, Any], facts: dict[str, Any]
+) -> Observation:
+    target = context.target
+    if result.status is OdbcStatus.OK:
+        return _logged_in(
+            context, result.summary(), result.server_info, result.query_detail, evidence, facts
+        )
+    if result.status is OdbcStatus.HUNG:
+        decoded = login_errors.decode(
+            Reply(sqlstate="HYT00"), user=target.user, database=target.database
+        )
+        return _failed(context, decoded, f"{decoded.detail} {result.detail}.", evidence, facts)
+    if result.status is OdbcStatus.NO_ODBC:
+        reply = Reply(text=result.detail)
+        decoded = _decode(context, reply, result.driver)
+        if decoded.outcome is not Outcome.DRIVER_MISSING:
+            decoded = login_errors.decode(
+                Reply(text="libodbc.so.2: cannot open shared object file"),
+                user=target.user,
+                database=target.database,
+            )
+        detail = f"{result.detail}. {decoded.detail}"
+    else:
+        reply = Reply(numbers=result.numbers, text=result.text, sqlstate=result.sqlstate)
+        decoded = _decode(context, reply, result.driver)
+        detail = f"{decoded.detail} {result.driver} said: {result.detail}."
+    if decoded.outcome is Outcome.DRIVER_MISSING:
+        detail += await _native_note(context)
+        return _failed(context, decoded, detail, evidence, facts)
+    hidden = decoded.rule.key == "18456" and target.database and not target.integrated_security
+    if hidden:  # drivers often show only the 18456 that follows a 4060: ask the server itself
+        native = await _native(context)
+        evidence["native"] = native.evidence()
+        if native.status is LoginStatus.DATABASE:
+            refined = _decode(
+                context,
+                login_errors.reply_from_messages(
+                    [(m.number, m.state, m.message) for m in native.errors]
+                ),
+                None,
+            )
+            detail = (
+                f"{refined.detail} {result.driver} showed only the 18456 that follows it "
+                f"({result.detail}); {NATIVE_CLIENT} read the 4060 before it."
+            )
+            return _failed(context, refined, detail, evidence, facts)
+    return _failed(context, decoded, detail, evidence, facts)
+
+
+async def _native_note(context: Context) -> str:
+    """Without the driver, the login itself can still be tried (SQL authentication)."""
+    target = context.target
+    if target.integrated_security or not target.user:
+        return ""
+    native = await _native(context)
+    if native.status is LoginStatus.OK:
+        return f" With {NATIVE_CLIENT} (no driver needed) the login as {target.user} works."
+    return f" {NATIVE_CLIENT} (no driver needed) got: {native.detail}."
+
+
+def _decode(context: Context, reply: Reply, driver: str | None) -> Decoded:
+    target = context.target
+    return login_errors.decode(
+        reply,
+        user=None if target.integrated_security else target.user,
+        database=target.database,
+        driver=driver,
+        server_encryption=context.facts.get("server_encryption"),
+        client_encrypt=target.encrypt,
+    )
+
+
+def _failed(
+    context: Context,
+    decoded: Decoded,
+    detail: str,
+    evidence: dict[str, Any],
+    facts: dict[str, Any],
+) -> Observation:
+    evidence["decoded"] = {
+        "rule": decoded.rule.key,
+        "root_cause": decoded.cause.value,
+        "recognised": list(decoded.recognised),
+        "fixes": list(decoded.fixes),
+    }
+    facts.update(login_detail=detail, extra_fixes=_fixes(context, decoded.fixes))
+    return Observation(decoded.outcome.value, Status.FAIL, detail, evidence, facts)
+
+
+def _fixes(context: Context, fixes: tuple[str, ...]) -> tuple[str, ...]:
+    """This step's fixes first, then any an earlier step found (this machine's own findings)."""
+    return tuple(dict.fromkeys((*fixes, *context.facts.get("extra_fixes", ()))))
+
+
+def _logged_in(
+    context: Context,
+    summary: str,
+    info: ServerInfo | None,
+    query_detail: str | None,
+    evidence: dict[str, Any],
+    facts: dict[str, Any],
+) -> Observation:
+    notes: list[str] = list(context.facts.get("verdict_notes", ()))
+    status = Status.PASS
+    if info is not None:
+        said = info.sentence()
+        if said:
+            notes.append(f"The server says: {said}")
+        if info.renamed:
+            old, new = info.server_name, info.registered_name()
+            notes.append(
+                f"@@SERVERNAME still says {old}, but the machine is {info.machine_name}: the "
+                "host was renamed without sp_dropserver / sp_addserver. Logins work, but "
+                "linked servers, replication and anything reading @@SERVERNAME see the old "
+                "name until it is registered and the service restarted."
+            )
+            facts.update(
+                old_server_name=old,
+                new_server_name=new,
+                extra_fixes=_fixes(context, ("restart-after-rename",)),
+            )
+            status = Status.WARN
+        host_note = info.host_note(context.target.connect_host)
+        if host_note:
+            notes.append(host_note)
+        summary = f"{summary}; {said}" if said else summary
+    elif query_detail:
+        notes.append(f"The login works, but {query_detail}.")
+    facts.update(verdict_notes=notes, login_detail=summary)
+    return Observation("ok", status, summary, evidence, facts)
