@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
+import ssl
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from typing import Final, TextIO
@@ -51,8 +54,9 @@ async def _serve(
     out: TextIO,
     ready: threading.Event | None,
     stop: asyncio.Event,
+    servers: list[LabServer] | None = None,
 ) -> None:
-    servers: list[LabServer] = []
+    servers = servers if servers is not None else []
     try:
         for item, address in items:
             servers.append(await LabServer(item, address).start())
@@ -120,13 +124,14 @@ class BackgroundLab:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sqlreach-lab", daemon=True)
+        self.servers: list[LabServer] = []
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
 
         async def main() -> None:
             self._stop = asyncio.Event()
-            await _serve(self.items, sys.stdout, self._ready, self._stop)
+            await _serve(self.items, sys.stdout, self._ready, self._stop, self.servers)
 
         try:
             self._loop.run_until_complete(main())
@@ -150,13 +155,39 @@ class BackgroundLab:
         self._thread.join(timeout=10)
 
 
+def _trust_lab_ca(servers: Sequence[LabServer]) -> None:
+    """Scenarios whose certificate comes from the lab's test CA stand for a properly issued
+    certificate: this process (the wizard on the lab) trusts that CA as well as the system's."""
+    cas = [
+        server.ca_file
+        for server in servers
+        if server.scenario.trust_ca and server.ca_file is not None
+    ]
+    if not cas:
+        return
+    paths = ssl.get_default_verify_paths()
+    bundle = b""
+    for system in (os.environ.get("SSL_CERT_FILE"), paths.cafile, paths.openssl_cafile):
+        if system and os.path.isfile(system):
+            with open(system, "rb") as source:
+                bundle = source.read()
+            break
+    for ca in cas:
+        bundle += b"\n" + ca.read_bytes()
+    descriptor, name = tempfile.mkstemp(prefix="sqlreach-lab-trust-", suffix=".pem")
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(bundle)
+    os.environ["SSL_CERT_FILE"] = name
+
+
 def run_wizard_on_lab(names: Sequence[str], out: TextIO) -> int:
     chosen = _pick(names, out)
     if chosen is None:
         return 2
     items = [(item, default_address(item)) for item in chosen]
     try:
-        with BackgroundLab(items):
+        with BackgroundLab(items) as lab:
+            _trust_lab_ca(lab.servers)
             from tui.app import run_wizard
 
             suggestions = [
