@@ -151,8 +151,11 @@ def test_a_busy_address_gets_a_plain_message() -> None:
 
     with in_background("healthy-default") as (_, address):
         done = subprocess.run(
-            [sys.executable, "-m", "tui", "lab", "start", "healthy-default", "--address",
-             address], capture_output=True, text=True, timeout=30)
+            [sys.executable, "-m", "tui", "lab", "start", "healthy-default", "--address", address],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert done.returncode == 1
     assert "cannot listen" in done.stdout and "Traceback" not in done.stderr
 
