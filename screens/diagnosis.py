@@ -7,7 +7,6 @@ Questions come back through the asker, which opens a modal and waits for the per
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from textual.widgets import Collapsible, Footer, Header, ListItem, ListView, Sta
 
 from screens.credentials import CredentialsAnswer, CredentialsScreen
 from screens.question import QuestionScreen
+from screens.stepview import evidence_text, next_text, result_text
 from screens.text import path_picture, step_line
 from tui.diagnosis.context import Context
 from tui.diagnosis.engine import Diagnosis, Tree, diagnose
@@ -178,18 +178,9 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
             self.query_one("#evidence", Static).update("")
             self.query_one("#next", Static).update("")
             return
-        mark = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}[
-            record.status.value
-        ]
-        result = Text()
-        result.append(f"{record.status.value.upper()}: ", style=f"bold {mark}")
-        result.append(record.summary)
-        if self.run_spec.show_timings:
-            result.append(f"  ({record.elapsed_ms:.0f} ms)", style="dim")
-        self.query_one("#result", Static).update(result)
-        evidence = json.dumps(dict(record.evidence), indent=1, ensure_ascii=False, default=str)
-        self.query_one("#evidence", Static).update(Text(evidence[:20_000]))
-        self.query_one("#next", Static).update(Text(f"→ {record.decision}", style="italic"))
+        self.query_one("#result", Static).update(result_text(record, self.run_spec.show_timings))
+        self.query_one("#evidence", Static).update(evidence_text(record))
+        self.query_one("#next", Static).update(next_text(record))
 
     def show_progress(self) -> None:
         self.query_one("#progress", Static).update("\n".join(self.progress.values()))

@@ -17,6 +17,7 @@ from screens.diagnosis import DiagnosisScreen, Run
 from screens.help import HelpScreen
 from screens.palette import SqlreachCommands
 from screens.start import StartRequest, StartScreen
+from screens.steps import StepsScreen
 from screens.transcript import TranscriptScreen
 from screens.verdict import VerdictScreen
 from tui.diagnosis.engine import Diagnosis, Tree
@@ -258,6 +259,12 @@ class SqlreachApp(App[None]):
             )
         )
 
+    def on_verdict_screen_show_steps(self) -> None:
+        if self.session is not None and self.session.last is not None:
+            self.push_screen(
+                StepsScreen(self.session.last, self.decision_tree.steps, self.show_timings)
+            )
+
     def on_verdict_screen_copied(self, message: VerdictScreen.Copied) -> None:
         if self.session is not None and self.session.journal is not None:
             self.session.journal.copied(message.command, message.fix_id)
@@ -281,6 +288,10 @@ class SqlreachApp(App[None]):
 
     def action_transcript(self) -> None:
         self.on_verdict_screen_show_transcript()
+
+    def action_steps(self) -> None:
+        if isinstance(self.screen, VerdictScreen):
+            self.on_verdict_screen_show_steps()
 
     def on_unmount(self) -> None:
         self.close_session("finished")
