@@ -29,6 +29,14 @@ While diagnosing
   w           show or hide "why this matters"
   e           show or hide the evidence
 
+Questions
+  up / down   the choices (the likely one is highlighted); enter answers
+  escape      cancel the diagnosis, as on the step screen
+
+Log in
+  enter       log in with the user and password typed
+  escape      skip the login (the network checks still count)
+
 Verdict
   up / down   move through the fixes and their commands
   c or enter  copy the highlighted command (OSC 52: works over SSH)
