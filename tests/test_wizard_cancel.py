@@ -32,6 +32,7 @@ async def test_escape_on_a_question_cancels_instead_of_answering(tmp_path: Path)
             await pilot.press("escape")
             await wait_for(pilot, on(app, DiagnosisScreen))
             screen = app.screen
+            assert isinstance(screen, DiagnosisScreen)
             await wait_for(pilot, lambda: "Cancelled" in shown(screen, "#result"))
             await wait_for(pilot, lambda: WorkerState.CANCELLED in states)
             assert WorkerState.SUCCESS not in states
