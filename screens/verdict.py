@@ -66,6 +66,13 @@ class VerdictScreen(Screen[None]):
     class ShowSteps(Message):
         pass
 
+    class Drawn(Message):
+        """The verdict as the person saw it, as SVG, for the transcript's HTML export."""
+
+        def __init__(self, svg: str) -> None:
+            super().__init__()
+            self.svg = svg
+
     class Copied(Message):
         def __init__(self, command: str, fix_id: str) -> None:
             super().__init__()
@@ -120,6 +127,11 @@ class VerdictScreen(Screen[None]):
             self.query_one("#change", Static).display = False
         self.show_fixes()
         self.query_one("#fixes", OptionList).focus()
+        self.call_after_refresh(self.capture)
+
+    def capture(self) -> None:
+        if self.app.screen is self:
+            self.post_message(self.Drawn(self.app.export_screenshot(title="sqlreach verdict")))
 
     def show_fixes(self) -> None:
         platform = self.platforms[self.platform_index]

@@ -226,3 +226,19 @@ async def test_an_unfinished_session_is_offered_for_resuming(tmp_path: Path) -> 
         assert "Read the target" in notice
         options = app.screen.query_one("#suggestions", OptionList)
         assert "Resume: db7\\PAYROLL" in str(options.get_option_at_index(0).prompt)
+
+
+async def test_html_export_holds_the_verdict_screen_as_drawn(tmp_path: Path) -> None:
+    async with running("moved-port") as lab:
+        app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await to_verdict(pilot, app)
+            await pilot.pause(0.2)
+            await pilot.press("t")
+            await wait_for(pilot, on(app, TranscriptScreen))
+            await pilot.click("#html")
+            await pilot.pause(0.2)
+    page = next(tmp_path.glob("*.html")).read_text()
+    assert "The verdict screen" in page and page.count("<svg") == 2
+    assert "WRONG_PORT" in page
+    assert "cdnjs" not in page and "url(" not in page  # one self-contained file

@@ -265,6 +265,10 @@ class SqlreachApp(App[None]):
                 StepsScreen(self.session.last, self.decision_tree.steps, self.show_timings)
             )
 
+    def on_verdict_screen_drawn(self, message: VerdictScreen.Drawn) -> None:
+        if self.session is not None and self.session.journal is not None:
+            self.session.journal.verdict_screen(message.svg)
+
     def on_verdict_screen_copied(self, message: VerdictScreen.Copied) -> None:
         if self.session is not None and self.session.journal is not None:
             self.session.journal.copied(message.command, message.fix_id)
