@@ -49,6 +49,7 @@ class VerdictScreen(Screen[None]):
         Binding("c", "copy", "Copy command"),
         Binding("p", "platform", "Other platform"),
         Binding("r", "rerun", "I applied a fix: run again"),
+        Binding("s", "steps", "Steps walked"),
         Binding("t", "transcript", "Transcript"),
         Binding("n", "new_target", "New target"),
     ]
@@ -60,6 +61,9 @@ class VerdictScreen(Screen[None]):
         pass
 
     class ShowTranscript(Message):
+        pass
+
+    class ShowSteps(Message):
         pass
 
     class Drawn(Message):
@@ -198,6 +202,9 @@ class VerdictScreen(Screen[None]):
 
     def action_rerun(self) -> None:
         self.post_message(self.Rerun())
+
+    def action_steps(self) -> None:
+        self.post_message(self.ShowSteps())
 
     def action_transcript(self) -> None:
         self.post_message(self.ShowTranscript())
