@@ -7,7 +7,7 @@ Questions come back through the asker, which opens a modal and waits for the per
 from __future__ import annotations
 
 import asyncio
-import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,9 +20,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Collapsible, Footer, Header, ListItem, ListView, Static
+from textual.worker import get_current_worker
 
 from screens.credentials import CredentialsAnswer, CredentialsScreen
 from screens.question import QuestionScreen
+from screens.stepview import evidence_text, next_text, result_text
 from screens.text import path_picture, step_line
 from tui.diagnosis.context import Context
 from tui.diagnosis.engine import Diagnosis, Tree, diagnose
@@ -56,6 +58,43 @@ class Run:
     show_timings: bool = True
 
 
+@dataclass
+class ProbeLine:
+    """One probe's line in the live view: waiting, then what it found."""
+
+    probe: str
+    detail: str
+    started: float
+    done: Text | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.done is None
+
+    def cancel(self) -> None:
+        self.done = Text(f"✘ {self.detail}: cancelled", style="yellow")
+
+    def finish(self, event: ProbeFinished, *, cancelled: bool, timings: bool = True) -> None:
+        if cancelled:
+            self.cancel()
+            return
+        self.done = Text(f"✔ {event.summary}")
+        if timings:
+            self.done.append(f" ({event.elapsed_ms:.0f} ms)", style="dim")
+
+    def render(self, now: float | None) -> Text:
+        """`now` is None when no clock may be shown."""
+        if self.done is not None:
+            return self.done
+        line = Text(f"… {self.detail}")
+        waited = None if now is None else now - self.started
+        if waited is not None and waited >= 1:
+            line.append(f"  {waited:.0f} s", style="bold")
+            if waited >= 2:
+                line.append("  (escape cancels)", style="dim")
+        return line
+
+
 class EngineEvent(Message):
     def __init__(self, event: Event) -> None:
         super().__init__()
@@ -77,7 +116,7 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
         self.records: list[StepRecord] = []
         self.current: StepStarted | None = None
         self.steps_by_id: dict[str, Step] = dict(run.tree.steps)
-        self.progress: dict[str, str] = {}
+        self.progress: list[ProbeLine] = []
         self.cancelled = False
         self.context: Context | None = None
 
@@ -101,6 +140,8 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
         self.title = "sqlreach"
         self.sub_title = self.run_spec.target.data_source
         self.query_one("#path", Static).update(path_picture(hop_states([])))
+        if self.run_spec.show_timings:  # no clock on screen for tests and snapshots
+            self.set_interval(0.5, self.tick)
         self.walk()
 
     # -- the engine ----------------------------------------------------------------------------
@@ -139,7 +180,14 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
             if self.run_spec.on_credentials is not None:
                 self.run_spec.on_credentials(answer)
             return "login"
-        return await self.app.push_screen_wait(QuestionScreen(step, question, default))
+        chosen = await self.app.push_screen_wait(QuestionScreen(step, question, default))
+        if chosen is None:  # escape on a question stops the walk, as it does on this screen
+            self.cancelled = True
+            worker = get_current_worker()
+            worker.cancel()
+            await asyncio.sleep(0)  # the cancellation lands here
+            raise asyncio.CancelledError
+        return chosen
 
     # -- showing events --------------------------------------------------------------------
 
@@ -148,15 +196,15 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
         event = message.event
         if isinstance(event, StepStarted):
             self.current = event
-            self.progress = {}
+            self.progress = []
             self.show_step(self.steps_by_id[event.step], None)
         elif isinstance(event, ProbeStarted):
-            self.progress[event.probe + event.detail] = f"… {event.detail}"
+            self.progress.append(ProbeLine(event.probe, event.detail, time.monotonic()))
             self.show_progress()
         elif isinstance(event, ProbeFinished):
-            key = next((k for k in self.progress if k.startswith(event.probe)), event.probe)
-            timing = f" ({event.elapsed_ms:.0f} ms)" if self.run_spec.show_timings else ""
-            self.progress[key] = f"✔ {event.summary}{timing}"
+            line = next((p for p in self.progress if p.probe == event.probe and p.running), None)
+            if line is not None:
+                line.finish(event, cancelled=self.cancelled, timings=self.run_spec.show_timings)
             self.show_progress()
         elif isinstance(event, StepFinished):
             self.records.append(event.record)
@@ -178,24 +226,29 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
             self.query_one("#evidence", Static).update("")
             self.query_one("#next", Static).update("")
             return
-        mark = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}[
-            record.status.value
-        ]
-        result = Text()
-        result.append(f"{record.status.value.upper()}: ", style=f"bold {mark}")
-        result.append(record.summary)
-        if self.run_spec.show_timings:
-            result.append(f"  ({record.elapsed_ms:.0f} ms)", style="dim")
-        self.query_one("#result", Static).update(result)
-        evidence = json.dumps(dict(record.evidence), indent=1, ensure_ascii=False, default=str)
-        self.query_one("#evidence", Static).update(Text(evidence[:20_000]))
-        self.query_one("#next", Static).update(Text(f"→ {record.decision}", style="italic"))
+        self.query_one("#result", Static).update(result_text(record, self.run_spec.show_timings))
+        self.query_one("#evidence", Static).update(evidence_text(record))
+        self.query_one("#next", Static).update(next_text(record))
 
     def show_progress(self) -> None:
-        self.query_one("#progress", Static).update("\n".join(self.progress.values()))
+        now = time.monotonic() if self.run_spec.show_timings else None
+        text = Text()
+        for index, line in enumerate(self.progress):
+            text.append("\n" if index else "")
+            text.append(line.render(now))
+        self.query_one("#progress", Static).update(text)
+
+    def tick(self) -> None:
+        """Long probes show that time passes, and how to stop waiting."""
+        if any(line.running for line in self.progress):
+            self.show_progress()
 
     def show_cancelled(self) -> None:
         self.cancelled = True
+        for line in self.progress:
+            if line.running:
+                line.cancel()
+        self.show_progress()
         self.query_one("#result", Static).update(
             Text("Cancelled. Press Escape again to go back.", style="bold yellow")
         )
@@ -215,6 +268,7 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
     def action_cancel(self) -> None:
         running = [w for w in self.workers if w.group == "diagnosis" and w.is_running]
         if running:
+            self.cancelled = True  # before the probes' last events arrive
             for worker in running:
                 worker.cancel()
             return

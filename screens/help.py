@@ -13,7 +13,7 @@ HELP = """\
 sqlreach walks from a connection error to its root cause and the fix.
 
 Everywhere
-  ctrl+p      command palette: new target, run again, copy, export, help
+  ctrl+p      command palette: new target, run again, copy, steps, export, help
   f1          this help
   ctrl+q      quit (the transcript is already on disk)
 
@@ -29,11 +29,21 @@ While diagnosing
   w           show or hide "why this matters"
   e           show or hide the evidence
 
+Questions
+  up / down   the choices (the likely one is highlighted); enter answers
+  escape      cancel the diagnosis, as on the step screen
+
+Log in
+  enter       log in with the user and password typed
+  escape      skip the login (the network checks still count)
+
 Verdict
   up / down   move through the fixes and their commands
   c or enter  copy the highlighted command (OSC 52: works over SSH)
   p           the same fixes for another platform
   r           I applied a fix: run again and show what changed
+  s           the steps walked: up / down through them, w and e as above,
+              escape back to the verdict
   t           transcript: where it is, add a note, export Markdown/HTML/JSON
   n           a new target
 

@@ -10,6 +10,7 @@ ACTIONS = (
     ("New target", "new_target", "diagnose another server"),
     ("Run again (I applied a fix)", "rerun", "re-run the diagnosis and show what changed"),
     ("Copy the highlighted command", "copy", "to the clipboard, over SSH too (OSC 52)"),
+    ("Steps walked", "steps", "go back through each step: what it found, its evidence, why"),
     ("Transcript and export", "transcript", "where the session is written; Markdown/HTML/JSON"),
     ("Help", "help", "every key"),
 )

@@ -14,8 +14,10 @@ from textual.widgets.option_list import Option
 from tui.diagnosis.model import Question, Step
 
 
-class QuestionScreen(ModalScreen[str]):
-    BINDINGS = [Binding("escape", "default", "Use the default")]
+class QuestionScreen(ModalScreen[str | None]):
+    """Dismissed with the chosen value, or None when the person cancels the diagnosis."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel the diagnosis")]
 
     def __init__(self, step: Step, question: Question, default: str) -> None:
         super().__init__()
@@ -40,5 +42,5 @@ class QuestionScreen(ModalScreen[str]):
     def chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id or self.default)
 
-    def action_default(self) -> None:
-        self.dismiss(self.default)
+    def action_cancel(self) -> None:
+        self.dismiss(None)

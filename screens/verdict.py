@@ -49,6 +49,7 @@ class VerdictScreen(Screen[None]):
         Binding("c", "copy", "Copy command"),
         Binding("p", "platform", "Other platform"),
         Binding("r", "rerun", "I applied a fix: run again"),
+        Binding("s", "steps", "Steps walked"),
         Binding("t", "transcript", "Transcript"),
         Binding("n", "new_target", "New target"),
     ]
@@ -61,6 +62,16 @@ class VerdictScreen(Screen[None]):
 
     class ShowTranscript(Message):
         pass
+
+    class ShowSteps(Message):
+        pass
+
+    class Drawn(Message):
+        """The verdict as the person saw it, as SVG, for the transcript's HTML export."""
+
+        def __init__(self, svg: str) -> None:
+            super().__init__()
+            self.svg = svg
 
     class Copied(Message):
         def __init__(self, command: str, fix_id: str) -> None:
@@ -116,6 +127,11 @@ class VerdictScreen(Screen[None]):
             self.query_one("#change", Static).display = False
         self.show_fixes()
         self.query_one("#fixes", OptionList).focus()
+        self.call_after_refresh(self.capture)
+
+    def capture(self) -> None:
+        if self.app.screen is self:
+            self.post_message(self.Drawn(self.app.export_screenshot(title="sqlreach verdict")))
 
     def show_fixes(self) -> None:
         platform = self.platforms[self.platform_index]
@@ -186,6 +202,9 @@ class VerdictScreen(Screen[None]):
 
     def action_rerun(self) -> None:
         self.post_message(self.Rerun())
+
+    def action_steps(self) -> None:
+        self.post_message(self.ShowSteps())
 
     def action_transcript(self) -> None:
         self.post_message(self.ShowTranscript())

@@ -141,3 +141,31 @@ def test_scenarios_are_documented() -> None:
     with pytest.raises(KeyError, match="healthy-default"):
         scenario("nope")
     assert random_loopback().startswith("127.")
+
+
+def test_a_busy_address_gets_a_plain_message() -> None:
+    import subprocess
+    import sys
+
+    from tests.lab_fixtures import in_background
+
+    with in_background("healthy-default") as (_, address):
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", "lab", "start", "healthy-default", "--address", address],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 1
+    assert "cannot listen" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_missing_loopback_address_says_how_to_add_it() -> None:
+    import errno
+
+    from tui.lab.command import cannot_listen
+
+    error = OSError(errno.EADDRNOTAVAIL, "Can't assign requested address")
+    text = cannot_listen(error, [(scenario("moved-port"), "127.0.0.13")])
+    assert "sudo ifconfig lo0 alias 127.0.0.13 up" in text
+    assert "--address 127.0.0.1" in text

@@ -186,3 +186,24 @@ async def test_browser_against_hostile_answers(
     assert result.summary()
     if answer is not None and len(answer) > 60_000:
         assert len(result.instances) > 100
+
+
+async def test_a_udp_reset_is_what_windows_says_for_port_unreachable(
+    loopback: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows surfaces ICMP port unreachable on a UDP socket as WSAECONNRESET (10054);
+    the probe must read it as 'no Browser runs there', as it reads ECONNREFUSED elsewhere."""
+    import errno
+
+    from tui.probes import browser
+
+    original = browser._Collector.error_received
+
+    def windows_style(self: browser._Collector, exc: Exception) -> None:
+        if isinstance(exc, ConnectionRefusedError):
+            exc = ConnectionResetError(errno.ECONNRESET, "WSAECONNRESET")
+        original(self, exc)
+
+    monkeypatch.setattr(browser._Collector, "error_received", windows_style)
+    result = await probe_browser(loopback, request="ex", timeout=TIMEOUT)
+    assert result.status is BrowserStatus.REFUSED

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, OptionList, TextArea
 
 from screens.credentials import CredentialsScreen
 from screens.help import HelpScreen
@@ -20,6 +20,7 @@ from tests.wizard_helpers import on, shown, to_verdict, wait_for
 from tui.app import SqlreachApp, make_app
 from tui.lab.scenarios import LAB_PASSWORD, MOVED_PORT, scenario
 from tui.lab.server import LabServer
+from tui.target import parse_target
 
 
 async def test_refused_leads_to_a_verdict_with_fixes(tmp_path: Path) -> None:
@@ -201,3 +202,43 @@ async def test_password_from_the_string_never_reaches_the_journal(tmp_path: Path
             assert "OK" in shown(verdict, "#cause")
     for path in tmp_path.iterdir():
         assert LAB_PASSWORD.encode() not in path.read_bytes()
+
+
+async def test_an_unfinished_session_is_offered_for_resuming(tmp_path: Path) -> None:
+    from tui.transcript.journal import Journal
+    from tui.transcript.store import default_directory, ensure_directory
+
+    directory = default_directory()  # under the test's own XDG_DATA_HOME
+    ensure_directory(directory)
+    journal = Journal.create(
+        parse_target("db7\\PAYROLL"), directory / "20261123-010203-abcdef.jsonl"
+    )
+    journal.write(
+        "step-end",
+        record={"id": "target", "title": "Read the target", "hop": "client", "status": "pass"},
+    )
+    del journal  # killed: no session-end
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, on(app, StartScreen))
+        notice = shown(app.screen, "#notice")
+        assert "db7\\PAYROLL" in notice and "stopped before its verdict" in notice
+        assert "Read the target" in notice
+        options = app.screen.query_one("#suggestions", OptionList)
+        assert "Resume: db7\\PAYROLL" in str(options.get_option_at_index(0).prompt)
+
+
+async def test_html_export_holds_the_verdict_screen_as_drawn(tmp_path: Path) -> None:
+    async with running("moved-port") as lab:
+        app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await to_verdict(pilot, app)
+            await pilot.pause(0.2)
+            await pilot.press("t")
+            await wait_for(pilot, on(app, TranscriptScreen))
+            await pilot.click("#html")
+            await pilot.pause(0.2)
+    page = next(tmp_path.glob("*.html")).read_text()
+    assert "The verdict screen" in page and page.count("<svg") == 2
+    assert "WRONG_PORT" in page
+    assert "cdnjs" not in page and "url(" not in page  # one self-contained file

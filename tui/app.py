@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -17,6 +17,7 @@ from screens.diagnosis import DiagnosisScreen, Run
 from screens.help import HelpScreen
 from screens.palette import SqlreachCommands
 from screens.start import StartRequest, StartScreen
+from screens.steps import StepsScreen
 from screens.transcript import TranscriptScreen
 from screens.verdict import VerdictScreen
 from tui.diagnosis.engine import Diagnosis, Tree
@@ -26,42 +27,63 @@ from tui.target import Target, TargetError, parse_target
 from tui.transcript.journal import Journal, TranscriptError
 from tui.transcript.store import find_unfinished, list_sessions, resume_info, start_session
 
+if TYPE_CHECKING:
+    from tui.credentials import CredentialStore
+
 CSS = Path(__file__).resolve().parent.parent / "screens" / "sqlreach.tcss"
 
 
 class KeyringLookup:
-    """The credential store as the credentials screen needs it."""
+    """The credential store as the wizard needs it: the system keyring when it works here, or
+    the store the caller injected (a lab, a test); the screens never call the keyring."""
+
+    def __init__(self, store: CredentialStore | None = None) -> None:
+        self.injected = store
+
+    def store(self) -> CredentialStore | None:
+        if self.injected is not None:
+            return self.injected
+        from tui.credentials import KeyringStore, keyring_availability
+
+        return KeyringStore() if keyring_availability().ok else None
 
     def saved(self, target: Target) -> tuple[str, Secret] | None:
-        from tui.credentials import KeyringStore, keyring_availability, target_key
+        from tui.credentials import CredentialError, target_key
 
-        if not keyring_availability().ok:
+        store = self.store()
+        if store is None:
             return None
-        stored = KeyringStore().load(target_key(target), target.user)
+        try:
+            stored = store.load(target_key(target), target.user)
+        except CredentialError:
+            return None
         return (stored.user, stored.password) if stored else None
 
     def keyring_state(self) -> tuple[bool, str]:
+        if self.injected is not None:
+            return True, f"the credential store ({self.injected.name})"
         from tui.credentials import keyring_availability
 
         state = keyring_availability()
         return state.ok, state.reason
 
 
-def save_credentials(target: Target, answer: CredentialsAnswer) -> str:
+def save_credentials(
+    target: Target, answer: CredentialsAnswer, lookup: KeyringLookup | None = None
+) -> str:
     """Keep what the person asked to keep; say where it went (never the password)."""
-    from tui.credentials import (
-        CredentialError,
-        EncryptedFileStore,
-        KeyringStore,
-        target_key,
-    )
+    from tui.credentials import CredentialError, EncryptedFileStore, target_key
 
     if answer.keep == "no" or answer.integrated or answer.password is None:
         return ""
     try:
         if answer.keep == "keyring":
-            KeyringStore().save(target_key(target), answer.user, answer.password)
-            return f"Credentials for {target_key(target)} kept in the system keyring."
+            keyring = (lookup or KeyringLookup()).store()
+            if keyring is None:
+                return "The credentials were not kept: no keyring works here."
+            keyring.save(target_key(target), answer.user, answer.password)
+            where = "the system keyring" if keyring.name == "keyring" else keyring.name
+            return f"Credentials for {target_key(target)} kept in {where}."
         if answer.passphrase is not None:
             store = EncryptedFileStore(answer.passphrase)
             store.save(target_key(target), answer.user, answer.password)
@@ -227,7 +249,7 @@ class SqlreachApp(App[None]):
             session.journal.fixes_shown([f.id for f in diagnosis.verdict.fixes], sys.platform)
         answer = session.credentials
         if answer is not None and diagnosis.verdict.root_cause is RootCause.OK:
-            kept = save_credentials(diagnosis.target, answer)
+            kept = save_credentials(diagnosis.target, answer, self.credential_lookup)
             if kept:
                 self.notify(kept)
         self.push_screen(VerdictScreen(diagnosis, previous, self.show_timings))
@@ -258,6 +280,16 @@ class SqlreachApp(App[None]):
             )
         )
 
+    def on_verdict_screen_show_steps(self) -> None:
+        if self.session is not None and self.session.last is not None:
+            self.push_screen(
+                StepsScreen(self.session.last, self.decision_tree.steps, self.show_timings)
+            )
+
+    def on_verdict_screen_drawn(self, message: VerdictScreen.Drawn) -> None:
+        if self.session is not None and self.session.journal is not None:
+            self.session.journal.verdict_screen(message.svg)
+
     def on_verdict_screen_copied(self, message: VerdictScreen.Copied) -> None:
         if self.session is not None and self.session.journal is not None:
             self.session.journal.copied(message.command, message.fix_id)
@@ -282,6 +314,10 @@ class SqlreachApp(App[None]):
     def action_transcript(self) -> None:
         self.on_verdict_screen_show_transcript()
 
+    def action_steps(self) -> None:
+        if isinstance(self.screen, VerdictScreen):
+            self.on_verdict_screen_show_steps()
+
     def on_unmount(self) -> None:
         self.close_session("finished")
 
@@ -297,8 +333,10 @@ def make_app(
     record: bool = True,
     show_timings: bool = True,
     settings: dict[str, Any] | None = None,
+    credential_store: CredentialStore | None = None,
 ) -> SqlreachApp:
-    """One factory for the CLI and the tests."""
+    """One factory for the CLI and the tests. `credential_store` replaces the system keyring
+    (for a lab or a test); None means the keyring, when it works here."""
     return SqlreachApp(
         target_text=target_text,
         error_text=error_text,
@@ -309,7 +347,7 @@ def make_app(
         record=record,
         show_timings=show_timings,
         settings=settings,
-        credential_lookup=KeyringLookup(),
+        credential_lookup=KeyringLookup(credential_store),
     )
 
 

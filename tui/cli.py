@@ -229,7 +229,7 @@ def _add_lab(commands: argparse._SubParsersAction[_Parser]) -> None:
         "one; 'sqlreach lab list' lists them; 'sqlreach lab start NAME…' only serves them.",
     )
     lab.add_argument("words", nargs="*", metavar="list | start NAME… | NAME…")
-    lab.add_argument("--address", help="loopback address to serve on (start, one scenario)")
+    lab.add_argument("--address", help="loopback address to serve on (one scenario)")
     lab.set_defaults(run=_run_lab)
 
 
@@ -241,7 +241,7 @@ def _run_lab(args: argparse.Namespace) -> int:
         return command.run_list(sys.stdout)
     if words[:1] == ["start"]:
         return command.run_start(words[1:], args.address, sys.stdout)
-    return command.run_wizard_on_lab(words, sys.stdout)
+    return command.run_wizard_on_lab(words, sys.stdout, args.address)
 
 
 def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:

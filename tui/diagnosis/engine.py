@@ -89,6 +89,7 @@ def fill(template: str, facts: Mapping[str, Any]) -> str:
 async def diagnose(tree: Tree, context: Context) -> Diagnosis:
     """Walk the tree for `context.target` and return the diagnosis."""
     started = time.perf_counter()
+    waited = 0.0  # time a person spent answering: not part of the time to verdict
     records: list[StepRecord] = []
     step = tree[tree.first]
     visited: set[str] = set()
@@ -101,6 +102,8 @@ async def diagnose(tree: Tree, context: Context) -> Diagnosis:
             context.emit(StepStarted(step=step.id, title=step.title, why=step.why))
             step_started = time.perf_counter()
             observation, answer = await _observe(step, context)
+            if step.question is not None and context.asker is not None:
+                waited += time.perf_counter() - step_started
             elapsed = (time.perf_counter() - step_started) * 1000
             outcome = step.outcomes.get(observation.outcome)
             if outcome is None:
@@ -137,7 +140,7 @@ async def diagnose(tree: Tree, context: Context) -> Diagnosis:
                 target=context.target,
                 steps=tuple(records),
                 verdict=verdict,
-                elapsed_ms=(time.perf_counter() - started) * 1000,
+                elapsed_ms=(time.perf_counter() - started - waited) * 1000,
                 facts=dict(context.facts),
             )
     finally:

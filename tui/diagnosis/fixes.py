@@ -186,9 +186,9 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
     FixTemplate(
         "set-ipall-port",
         "Give the instance a static TCP port (IPAll)",
-        "A named instance on a dynamic port may come back on another port after a restart; "
-        "a static port under IPAll (with TcpDynamicPorts cleared) lets clients and firewall "
-        "rules rely on it.",
+        "Clients, aliases and firewall rules expect the instance on one known port. Setting "
+        "IPAll's TCP port (and clearing TcpDynamicPorts) puts it there, and keeps it there "
+        "after restarts, where a dynamic port would move.",
         (
             _c(
                 POWERSHELL,

@@ -107,14 +107,14 @@ def path_line(states: Sequence[HopState]) -> str:
 
 
 def path_table(states: Sequence[HopState], width: int = 100) -> list[str]:
-    """One row per hop, the failing hop's evidence in full."""
+    """One row per hop, each detail cut to the row (the verdict says it in full)."""
     rows = []
     name_width = max(len(state.hop.value) for state in states)
     for state in states:
         mark = MARK_TEXT[state.mark]
         detail = state.detail
         room = max(20, width - name_width - 10)
-        if len(detail) > room and state.mark is not HopMark.FAILED:
+        if len(detail) > room:  # the verdict above says it in full
             detail = detail[: room - 1] + "…"
         rows.append(f"[{mark:<4}] {state.hop.value:<{name_width}}  {detail}")
     return rows

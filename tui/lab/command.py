@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
+import os
+import ssl
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from typing import Final, TextIO
@@ -16,8 +20,28 @@ from tui.lab.server import LabServer
 FIRST_HOST: Final = 10  # scenario i listens on 127.0.0.(10 + i)
 
 
-def default_address(item: Scenario) -> str:
+def default_address(item: Scenario, alone: bool = False) -> str:
+    """Each scenario on its own loopback address; macOS has only 127.0.0.1 unless aliased, so
+    one scenario alone goes there."""
+    if alone and sys.platform == "darwin":
+        return "127.0.0.1"
     return f"127.0.0.{FIRST_HOST + SCENARIOS.index(item)}"
+
+
+def cannot_listen(error: OSError, items: Sequence[tuple[Scenario, str]]) -> str:
+    """What to do when the lab cannot bind: another lab, or an address this system lacks."""
+    if error.errno == errno.EADDRNOTAVAIL:
+        aliases = "; ".join(f"sudo ifconfig lo0 alias {address} up" for _, address in items[:3])
+        return (
+            f"sqlreach lab: this system has no loopback address {items[0][1]} "
+            f"({error.strerror}). On macOS only 127.0.0.1 exists by default: run one "
+            "scenario ('sqlreach lab NAME', or add --address 127.0.0.1), or add aliases: "
+            f"{aliases}{' …' if len(items) > 3 else ''}\n"
+        )
+    return (
+        f"sqlreach lab: cannot listen: {error.strerror} (is another lab, or a SQL Server, "
+        "using ports 1433/1434 on that address? Try --address 127.0.0.N)\n"
+    )
 
 
 def run_list(out: TextIO) -> int:
@@ -51,8 +75,9 @@ async def _serve(
     out: TextIO,
     ready: threading.Event | None,
     stop: asyncio.Event,
+    servers: list[LabServer] | None = None,
 ) -> None:
-    servers: list[LabServer] = []
+    servers = servers if servers is not None else []
     try:
         for item, address in items:
             servers.append(await LabServer(item, address).start())
@@ -93,7 +118,7 @@ def run_start(names: Sequence[str], address: str | None, out: TextIO) -> int:
         if problem or len(chosen) != 1:
             out.write(f"sqlreach: {problem or '--address needs exactly one scenario'}\n")
             return 2
-    items = [(item, address or default_address(item)) for item in chosen]
+    items = [(item, address or default_address(item, len(chosen) == 1)) for item in chosen]
 
     async def main() -> None:
         await _serve(items, out, None, asyncio.Event())
@@ -105,7 +130,7 @@ def run_start(names: Sequence[str], address: str | None, out: TextIO) -> int:
     except KeyboardInterrupt:
         out.write("\nsqlreach lab: stopped.\n")
     except OSError as error:
-        out.write(f"sqlreach lab: cannot listen: {error.strerror} (is another lab running?)\n")
+        out.write(cannot_listen(error, items))
         return 1
     return 0
 
@@ -120,13 +145,14 @@ class BackgroundLab:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sqlreach-lab", daemon=True)
+        self.servers: list[LabServer] = []
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
 
         async def main() -> None:
             self._stop = asyncio.Event()
-            await _serve(self.items, sys.stdout, self._ready, self._stop)
+            await _serve(self.items, sys.stdout, self._ready, self._stop, self.servers)
 
         try:
             self._loop.run_until_complete(main())
@@ -150,13 +176,45 @@ class BackgroundLab:
         self._thread.join(timeout=10)
 
 
-def run_wizard_on_lab(names: Sequence[str], out: TextIO) -> int:
+def _trust_lab_ca(servers: Sequence[LabServer]) -> None:
+    """Scenarios whose certificate comes from the lab's test CA stand for a properly issued
+    certificate: this process (the wizard on the lab) trusts that CA as well as the system's."""
+    cas = [
+        server.ca_file
+        for server in servers
+        if server.scenario.trust_ca and server.ca_file is not None
+    ]
+    if not cas:
+        return
+    paths = ssl.get_default_verify_paths()
+    bundle = b""
+    for system in (os.environ.get("SSL_CERT_FILE"), paths.cafile, paths.openssl_cafile):
+        if system and os.path.isfile(system):
+            with open(system, "rb") as source:
+                bundle = source.read()
+            break
+    for ca in cas:
+        bundle += b"\n" + ca.read_bytes()
+    descriptor, name = tempfile.mkstemp(prefix="sqlreach-lab-trust-", suffix=".pem")
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(bundle)
+    os.environ["SSL_CERT_FILE"] = name
+
+
+def run_wizard_on_lab(names: Sequence[str], out: TextIO, address: str | None = None) -> int:
     chosen = _pick(names, out)
     if chosen is None:
         return 2
-    items = [(item, default_address(item)) for item in chosen]
+    if address is not None:
+        problem = _check_address(address)
+        if problem or len(chosen) != 1:
+            out.write(f"sqlreach: {problem or '--address needs exactly one scenario'}\n")
+            return 2
+    alone = len(chosen) == 1
+    items = [(item, address or default_address(item, alone)) for item in chosen]
     try:
-        with BackgroundLab(items):
+        with BackgroundLab(items) as lab:
+            _trust_lab_ca(lab.servers)
             from tui.app import run_wizard
 
             suggestions = [
@@ -165,5 +223,5 @@ def run_wizard_on_lab(names: Sequence[str], out: TextIO) -> int:
             first = suggestions[0][1] if len(items) == 1 else None
             return run_wizard(target_text=first, suggestions=suggestions)
     except OSError as error:
-        out.write(f"sqlreach lab: cannot listen: {error.strerror} (is another lab running?)\n")
+        out.write(cannot_listen(error, items))
         return 1

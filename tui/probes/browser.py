@@ -168,7 +168,9 @@ async def probe_browser(
         data = await _ask(transport, protocol, payload, clock)
     except TimeoutError:
         return result(BrowserStatus.SILENT)
-    except ConnectionRefusedError as error:
+    except (ConnectionRefusedError, ConnectionResetError) as error:
+        # ICMP port unreachable: Linux and macOS say ECONNREFUSED; Windows reports it on a UDP
+        # socket as WSAECONNRESET (10054). On UDP there is no connection to reset otherwise.
         return result(BrowserStatus.REFUSED, _error_text(error))
     except OSError as error:
         return result(BrowserStatus.ERROR, _error_text(error))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Final
@@ -159,6 +160,13 @@ def to_html(session: Session) -> str:
         f"{esc(session.started)}</p>",
         verdict_svg(session.steps, verdict),
     ]
+    drawn = session.of_type("verdict-screen")
+    if (
+        drawn
+        and isinstance(drawn[-1].get("svg"), str)
+        and drawn[-1]["svg"].lstrip().startswith("<svg")
+    ):
+        parts.append("<h2>The verdict screen</h2>" + _inline_svg(drawn[-1]["svg"]))
     if verdict:
         parts.append(
             f"<h2>Root cause: {esc(str(verdict.get('root_cause')))}</h2>"
@@ -207,6 +215,14 @@ def to_html(session: Session) -> str:
         )
     parts.append("</body></html>\n")
     return "".join(parts)
+
+
+def _inline_svg(svg: str) -> str:
+    """Textual's SVG, kept self-contained: no scripts, no external references."""
+    cleaned = re.sub(r"(?is)<script.*?</script>", "", svg)
+    cleaned = re.sub(r"(?i)(href|src)\s*=\s*\"(?!#)[^\"]*\"", "", cleaned)
+    cleaned = re.sub(r"(?i),?\s*url\([^)]*\)(\s*format\([^)]*\))?", "", cleaned)  # web fonts
+    return f'<div class="screen">{cleaned}</div>'
 
 
 def render(session: Session, fmt: str) -> str:

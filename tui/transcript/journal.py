@@ -205,6 +205,10 @@ class Journal:
         """The error message the person pasted (the explain step), redacted like the rest."""
         self.write("error-text", text=text)
 
+    def verdict_screen(self, svg: str) -> None:
+        """The verdict screen as drawn (Textual's SVG export), for the HTML export."""
+        self.write("verdict-screen", svg=svg[:2_000_000])
+
     def rerun(self) -> None:
         self.write("rerun")
 

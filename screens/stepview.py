@@ -1,0 +1,35 @@
+"""One step's result as the person reads it, shared by the live run and the steps walked."""
+
+from __future__ import annotations
+
+import json
+
+from rich.text import Text
+
+from tui.diagnosis.model import StepRecord
+
+STATUS_STYLES = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
+EVIDENCE_LIMIT = 20_000  # characters: a hostile server's bytes must not flood the screen
+
+
+def result_text(record: StepRecord, show_timings: bool = True) -> Text:
+    """The status spelled out (never colour alone, for NO_COLOR), then the plain summary."""
+    result = Text()
+    result.append(
+        f"{record.status.value.upper()}: ", style=f"bold {STATUS_STYLES[record.status.value]}"
+    )
+    result.append(record.summary)
+    if record.answer is not None:
+        result.append(f"\nYour answer: {record.answer}", style="italic")
+    if show_timings:
+        result.append(f"  ({record.elapsed_ms:.0f} ms)", style="dim")
+    return result
+
+
+def evidence_text(record: StepRecord) -> Text:
+    evidence = json.dumps(dict(record.evidence), indent=1, ensure_ascii=False, default=str)
+    return Text(evidence[:EVIDENCE_LIMIT])
+
+
+def next_text(record: StepRecord) -> Text:
+    return Text(f"→ {record.decision}", style="italic")
