@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.netutil import random_loopback
+from tests.odbc_drivers import register_drivers
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """FreeTDS and ODBC Driver 18 registered by name for the whole run (see odbc_drivers)."""
+    config.stash[_ODBC_DIR] = register_drivers()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(config.stash.get(_ODBC_DIR, None) or "/nonexistent", ignore_errors=True)
+
+
+_ODBC_DIR = pytest.StashKey[Path]()
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,7 @@ from tui.probes.base import in_daemon_thread
 from tui.probes.login import Drivers, KerberosState, OdbcLoginResult, OdbcStatus
 from tui.probes.serverinfo import ServerInfo
 from tui.probes.tds import LoginResult, LoginStatus
+from tui.target import Source, Target
 
 NATIVE: Final = "login_native"  # settings key: True forces the native TDS login
 NATIVE_CLIENT: Final = "sqlreach's own TDS login"
@@ -81,13 +82,12 @@ async def plan_login(context: Context) -> LoginPlan:
             return LoginPlan("none", None, why, drivers, kerberos)
         return LoginPlan("native", None, "--native was asked for", drivers, kerberos)
     if target.driver:
-        origin = target.origins.get("driver")
-        said = (
-            "--driver names it"
-            if origin and origin.source.value == "flag"
-            else ("the connection string names it")
-        )
+        said = "--driver names it" if _asked_by_flag(target) else "the connection string names it"
         return LoginPlan("odbc", target.driver, said, drivers, kerberos)
+    stated = _STATED_DRIVERS.get(str(context.facts.get("answer_client")))
+    if stated is not None and stated in drivers.names:
+        why = f"you said {stated} will connect, and it is installed here"
+        return LoginPlan("odbc", stated, why, drivers, kerberos)
     if target.integrated_security:
         best = drivers.best()
         if best is None:
@@ -103,7 +103,21 @@ async def plan_login(context: Context) -> LoginPlan:
         "the connection string names no driver: sqlreach's own TDS login needs none and reads "
         "every message the server sends"
     )
+    if stated is not None:
+        why = (
+            f"you said {stated} will connect, but it is not installed here: sqlreach's own TDS "
+            "login instead (it needs no driver)"
+        )
     return LoginPlan("native", None, why, drivers, kerberos)
+
+
+# The client families (the "Which client will connect?" answer) that are ODBC drivers
+# pyodbc can load by name.
+_STATED_DRIVERS: Final = {
+    "odbc18": "ODBC Driver 18 for SQL Server",
+    "odbc17": "ODBC Driver 17 for SQL Server",
+    "freetds": "FreeTDS",
+}
 
 
 async def _list_drivers() -> Drivers:
@@ -250,6 +264,8 @@ async def _from_odbc(
         detail = f"{decoded.detail} {result.driver} said: {result.detail}."
     if decoded.outcome is Outcome.DRIVER_MISSING:
         detail += await _native_note(context)
+        if not _asked_by_flag(target):
+            detail += _ELSEWHERE
         return _failed(context, decoded, detail, evidence, facts)
     hidden = decoded.rule.key == "18456" and target.database and not target.integrated_security
     if hidden:  # drivers often show only the 18456 that follows a 4060: ask the server itself
@@ -269,6 +285,18 @@ async def _from_odbc(
             )
             return _failed(context, refined, detail, evidence, facts)
     return _failed(context, decoded, detail, evidence, facts)
+
+
+_ELSEWHERE: Final = (
+    " This is about the drivers of this machine: if the application runs on another one, look "
+    "there (odbcinst -q -d on Linux and macOS, Get-OdbcDriver in PowerShell on Windows), or run "
+    "sqlreach there."
+)
+
+
+def _asked_by_flag(target: Target) -> bool:
+    origin = target.origins.get("driver")
+    return origin is not None and origin.source is Source.FLAG
 
 
 async def _native_note(context: Context) -> str:

@@ -34,6 +34,7 @@ DIAGNOSTIC_COLUMNS: Final = (
     "net_transport",
     "auth_scheme",
     "encrypt_option",
+    "listening_ports",
 )
 
 
@@ -77,7 +78,7 @@ class Session:
     def done(self, status: int, rowcount: int = 0) -> bytes:
         return tokens.done(status, rowcount, tds_version=self.tds_version)
 
-    def result_set(self, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> bytes:
+    def result_set(self, columns: tuple[str, ...], rows: list[tuple[str | None, ...]]) -> bytes:
         return tokens.result_set(columns, rows, tds_version=self.tds_version)
 
     async def receive(self) -> tds.Message:
@@ -286,6 +287,7 @@ class TdsServer:
                 "TCP",
                 "SQL",
                 "TRUE" if session.encrypted else "FALSE",
+                _listening(session),
             )
             reply = session.result_set(DIAGNOSTIC_COLUMNS, [row]) + session.done(
                 tokens.DONE_COUNT, rowcount=1
@@ -293,6 +295,14 @@ class TdsServer:
         else:
             reply = session.done(0)
         await session.send(tds.PacketType.REPLY, reply)
+
+
+def _listening(session: Session) -> str | None:
+    """What sys.dm_tcp_listener_states shows: this listener's address and port."""
+    where = session.writer.get_extra_info("sockname")
+    if not isinstance(where, tuple) or len(where) < 2:
+        return None
+    return f"{where[0]} port {where[1]}"
 
 
 def _batch_text(payload: bytes) -> str:

@@ -140,7 +140,7 @@ class OdbcLoginResult:
         }
 
     def summary(self) -> str:
-        return f"{self.driver}: {self.detail}"
+        return self.detail if self.status is OdbcStatus.OK else f"{self.driver}: {self.detail}"
 
 
 def family(driver: str) -> Family:
@@ -379,12 +379,9 @@ async def probe_odbc_login(
             error_class=kind,
         )
     info = attempt.info
-    detail = f"logged in through pyodbc with {driver}"
-    if info is not None and info.product:
-        detail += f" ({info.product})"
     return result(
         OdbcStatus.OK,
-        detail,
+        f"logged in through pyodbc with {driver}",
         server_info=info,
         query_detail=redact(attempt.query_detail, secret) if attempt.query_detail else None,
     )

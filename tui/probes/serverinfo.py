@@ -17,7 +17,7 @@ from tui.probes.base import Evidence
 from tui.wire.prelogin import product_name
 
 # Column names the lab answers too (tui/lab/tds_server.py DIAGNOSTIC_COLUMNS): the lab answers
-# any batch naming @@SERVERNAME with one row of the first seven.
+# any batch naming @@SERVERNAME with one row of them all.
 COLUMNS: Final = (
     "server_name",
     "machine_name",
