@@ -14,8 +14,10 @@ import threading
 from collections.abc import Sequence
 from typing import Final, TextIO
 
+from tui.diagnosis.vocabulary import RootCause
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, SCENARIOS, Scenario, scenario
 from tui.lab.server import LabServer
+from tui.target import parse_target
 
 FIRST_HOST: Final = 10  # scenario i listens on 127.0.0.(10 + i)
 
@@ -106,6 +108,12 @@ def _describe(server: LabServer, out: TextIO) -> None:
     if item.trust_ca and server.ca_file is not None:
         out.write(
             f"  the client trusts the lab's test CA: export SSL_CERT_FILE={server.ca_file}\n\n"
+        )
+    driver = parse_target(server.target).driver
+    if driver and item.expected is RootCause.OK:
+        out.write(
+            f"  the login goes through {driver}; where it is not installed, sqlreach\n"
+            "  stops at DRIVER_MISSING once the network and TLS pass, as an application would\n\n"
         )
 
 
