@@ -66,6 +66,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "encryption-unsupported": ("does not support encryption",),
     "renamed-host": ("SQL Server 2022",),
     "server-stalled": ("nothing answered the pre-login",),
+    "login-stalled": ("answered the pre-login", "but not the login within"),
     "server-resets": ("reset",),
     "tls-self-signed": (
         "certificate verify failed:self-signed certificate",

@@ -68,6 +68,7 @@ class Scenario:
     tls_min: str = "1.2"
     strict_only: bool = False  # TDS 8: TLS first, ALPN tds/8.0
     databases: tuple[str, ...] = ("master", "tempdb", "model", "msdb", "Sales")
+    login_stalls: bool = False  # the pre-login is answered, the login never is
     logins: tuple[tuple[str, str], ...] = ((LAB_USER, LAB_PASSWORD),)
     server_name: str = LAB_HOST  # @@SERVERNAME
     machine_name: str = LAB_HOST  # SERVERPROPERTY('MachineName')
@@ -193,6 +194,20 @@ TLS_SCENARIOS: Final[tuple[Scenario, ...]] = (
         certificate=CertSpec(),
         strict_only=True,
         tags=("tls",),
+    ),
+    Scenario(
+        "login-stalled",
+        "Under pressure: the pre-login answered, the login never",
+        "The pre-login is answered, but the login is not: a logon trigger that blocks, a "
+        "database the login must open still in recovery, or worker threads exhausted behind "
+        "the listener. Drivers report 'Login timeout expired' (HYT00).",
+        "Look at the server: the ERRORLOG (recovery, 'login timeout'), logon triggers "
+        "(sys.server_triggers), and sys.dm_os_schedulers through the dedicated admin connection "
+        "(admin:host).",
+        RootCause.SERVER_UNRESPONSIVE,
+        "Server={address}" + _LOGIN,
+        (_DEFAULT,),
+        login_stalls=True,
     ),
 )
 

@@ -148,6 +148,9 @@ class TdsServer:
         login_only = await self._prelogin(session, first.payload)
         while True:
             message = await session.receive()
+            if message.type == tds.PacketType.LOGIN7 and self.scenario.login_stalls:
+                await _say_nothing(session)
+                return
             if message.type == tds.PacketType.LOGIN7:
                 if login_only and session.channel is not None:
                     # login-only TLS: the reply and all that follows travel in plain TDS
@@ -295,6 +298,12 @@ class TdsServer:
         else:
             reply = session.done(0)
         await session.send(tds.PacketType.REPLY, reply)
+
+
+async def _say_nothing(session: Session) -> None:
+    """A login that never completes: read whatever comes until the client gives up."""
+    while await asyncio.wait_for(session.reader.read(65_536), timeout=IDLE_TIMEOUT):
+        pass
 
 
 def _listening(session: Session) -> str | None:
