@@ -330,3 +330,16 @@ def test_the_client_the_person_names_logs_in_when_it_is_installed() -> None:
     assert plan["client"] == "native"
     assert "ODBC Driver 17 for SQL Server will connect, but it is not installed here" in plan["why"]
     assert "(sqlreach's own TDS login)" in odbc17["summary"]
+
+
+@pytest.mark.parametrize("driver", [pytest.param(None, id="native"), *DRIVERS])
+def test_a_login_that_never_completes_after_a_good_prelogin(driver: str | None) -> None:
+    with serving("login-stalled") as server:
+        extra = ("--driver", driver) if driver else ("--native",)
+        document = check(for_driver(server.target, driver or ""), *extra)
+    assert document["root_cause"] == "SERVER_UNRESPONSIVE", document["summary"]
+    assert "answered the pre-login" in document["summary"]
+    assert "the login was not completed in time" in document["summary"]
+    assert fix_ids(document) == ["check-server-health"]
+    if driver:
+        assert login_step(document)["evidence"]["login"]["records"][0]["sqlstate"] == "HYT00"
