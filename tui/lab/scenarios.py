@@ -195,20 +195,6 @@ TLS_SCENARIOS: Final[tuple[Scenario, ...]] = (
         strict_only=True,
         tags=("tls",),
     ),
-    Scenario(
-        "login-stalled",
-        "Under pressure: the pre-login answered, the login never",
-        "The pre-login is answered, but the login is not: a logon trigger that blocks, a "
-        "database the login must open still in recovery, or worker threads exhausted behind "
-        "the listener. Drivers report 'Login timeout expired' (HYT00).",
-        "Look at the server: the ERRORLOG (recovery, 'login timeout'), logon triggers "
-        "(sys.server_triggers), and sys.dm_os_schedulers through the dedicated admin connection "
-        "(admin:host).",
-        RootCause.SERVER_UNRESPONSIVE,
-        "Server={address}" + _LOGIN,
-        (_DEFAULT,),
-        login_stalls=True,
-    ),
 )
 
 SCENARIOS: Final[tuple[Scenario, ...]] = (
@@ -395,6 +381,20 @@ SCENARIOS: Final[tuple[Scenario, ...]] = (
         extra_ports=((1433, PortMode.RESET),),
     ),
     *TLS_SCENARIOS,
+    Scenario(
+        "login-stalled",
+        "Under pressure: the pre-login answered, the login never",
+        "The pre-login is answered, but the login is not: a logon trigger that blocks, a "
+        "database the login must open still in recovery, or worker threads exhausted behind "
+        "the listener. Drivers report 'Login timeout expired' (HYT00).",
+        "Look at the server: the ERRORLOG (recovery, 'login timeout'), logon triggers "
+        "(sys.server_triggers), and sys.dm_os_schedulers through the dedicated admin connection "
+        "(admin:host).",
+        RootCause.SERVER_UNRESPONSIVE,
+        "Server={address}" + _LOGIN,
+        (_DEFAULT,),
+        login_stalls=True,
+    ),
 )
 
 BY_NAME: Final = {scenario.name: scenario for scenario in SCENARIOS}
