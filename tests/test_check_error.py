@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from tests.check_run import run_check
 from tests.lab_fixtures import in_background
 from tests.netutil import closed_port
 
@@ -23,15 +22,8 @@ LOGIN_FAILED = "[Microsoft][ODBC Driver 18 for SQL Server][SQL Server]Login fail
 
 
 def check(target: str, *extra: str, stdin: bytes | None = None) -> tuple[int, dict[str, Any]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tui", "check", target, "--json", "--timeout", "1", *extra],
-        capture_output=True,
-        timeout=60,
-        cwd=REPO,
-        input=stdin,
-    )
-    assert b"Traceback" not in done.stderr, done.stderr
-    return done.returncode, json.loads(done.stdout)
+    code, document, _ = run_check(target, *extra, stdin=stdin)
+    return code, document
 
 
 def test_the_text_and_the_live_result_agree() -> None:

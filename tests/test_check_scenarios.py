@@ -7,19 +7,17 @@ The lab runs on a thread of this test process, on a random loopback address.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.check_run import run_check
 from tests.dnsserver import DnsServer
 from tests.lab_fixtures import in_background
 from tests.netutil import random_loopback
 from tests.tls_lab import client_env, serving
-from tui.lab.scenarios import DYNAMIC_PORT, LAB_PASSWORD, MOVED_PORT, NEW_DYNAMIC_PORT, SCENARIOS
+from tui.lab.scenarios import DYNAMIC_PORT, MOVED_PORT, NEW_DYNAMIC_PORT, SCENARIOS
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 1.0
@@ -28,21 +26,7 @@ TIMEOUT = 1.0
 def check(
     target: str, *extra: str, env: dict[str, str] | None = None
 ) -> tuple[int, dict[str, Any], str]:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "tui", "check", target, "--json", "--timeout", str(TIMEOUT), *extra],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-        env=env,
-    )
-    elapsed = time.perf_counter() - started
-    assert "Traceback" not in done.stderr, done.stderr
-    assert LAB_PASSWORD not in done.stdout + done.stderr
-    document = json.loads(done.stdout)
-    document["_wall_s"] = elapsed
-    return done.returncode, document, done.stderr
+    return run_check(target, *extra, timeout=TIMEOUT, env=env)
 
 
 def _fix_text(document: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.check_run import run_check
 from tests.odbc_drivers import FREETDS, ODBC18, why_no_odbc18
 from tests.tls_lab import client_env, serving
 from tui.diagnosis import login_errors
@@ -40,18 +41,8 @@ DRIVERS = [
 
 
 def check(target: str, *extra: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tui", "check", target, "--json", "--timeout", str(TIMEOUT), *extra],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        cwd=REPO,
-        env=env,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    assert LAB_PASSWORD not in done.stdout + done.stderr
-    document: dict[str, Any] = json.loads(done.stdout)
-    document["_exit"] = done.returncode
+    code, document, _ = run_check(target, *extra, timeout=TIMEOUT, env=env)
+    document["_exit"] = code
     return document
 
 

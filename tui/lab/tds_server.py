@@ -13,10 +13,12 @@ import asyncio
 import contextlib
 import ssl
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from tui.lab.scenarios import LabInstance, Scenario
+from tui.probes import serverinfo
 from tui.wire import login7, prelogin, tds, tokens
 from tui.wire.errors import WireError
 from tui.wire.prelogin import Encryption
@@ -26,16 +28,6 @@ IDLE_TIMEOUT: Final = 120.0
 HANDSHAKE_TIMEOUT: Final = 10.0
 MAX_MESSAGE: Final = 1_048_576
 TDS_74: Final = 0x74000004
-DIAGNOSTIC_COLUMNS: Final = (
-    "server_name",
-    "machine_name",
-    "product_version",
-    "edition",
-    "net_transport",
-    "auth_scheme",
-    "encrypt_option",
-    "listening_ports",
-)
 
 
 def _version_tuple(text: str) -> tuple[int, int, int, int]:
@@ -78,7 +70,7 @@ class Session:
     def done(self, status: int, rowcount: int = 0) -> bytes:
         return tokens.done(status, rowcount, tds_version=self.tds_version)
 
-    def result_set(self, columns: tuple[str, ...], rows: list[tuple[str | None, ...]]) -> bytes:
+    def result_set(self, columns: Sequence[str], rows: list[tuple[str | None, ...]]) -> bytes:
         return tokens.result_set(columns, rows, tds_version=self.tds_version)
 
     async def receive(self) -> tds.Message:
@@ -292,7 +284,7 @@ class TdsServer:
                 "TRUE" if session.encrypted else "FALSE",
                 _listening(session),
             )
-            reply = session.result_set(DIAGNOSTIC_COLUMNS, [row]) + session.done(
+            reply = session.result_set(serverinfo.COLUMNS, [row]) + session.done(
                 tokens.DONE_COUNT, rowcount=1
             )
         else:

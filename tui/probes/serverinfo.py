@@ -16,8 +16,7 @@ from typing import Final
 from tui.probes.base import Evidence
 from tui.wire.prelogin import product_name
 
-# Column names the lab answers too (tui/lab/tds_server.py DIAGNOSTIC_COLUMNS): the lab answers
-# any batch naming @@SERVERNAME with one row of them all.
+# The query's column aliases; the lab answers any batch naming @@SERVERNAME with one row of them.
 COLUMNS: Final = (
     "server_name",
     "machine_name",
