@@ -8,6 +8,7 @@ Performance section).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -16,12 +17,13 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tests.lab_fixtures import in_background
 from tests.labfarm import farm
 from tests.odbc_drivers import FREETDS, ODBC18, register_drivers
+from tests.tls_lab import client_env, serving
 from tui.diagnosis.actions_login import NATIVE
 from tui.diagnosis.context import Context
 from tui.diagnosis.engine import diagnose
@@ -44,6 +46,22 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def trusting(env: dict[str, str]) -> Iterator[None]:
+    """The scenario's test CA trusted (SSL_CERT_FILE) in this process and its children, as the
+    person's machine trusts its company CA; nothing changes for the other scenarios."""
+    before = os.environ.get("SSL_CERT_FILE")
+    if "SSL_CERT_FILE" in env:
+        os.environ["SSL_CERT_FILE"] = env["SSL_CERT_FILE"]
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SSL_CERT_FILE", None)
+        else:
+            os.environ["SSL_CERT_FILE"] = before
 
 
 async def verdict_in_process(target: str, timeout: float) -> tuple[str, float]:
@@ -73,8 +91,8 @@ def time_to_verdict() -> str:
             "unknown-instance",
         }
         runs = 3 if slow else RUNS
-        with in_background(item.name) as (scenario, address):
-            target = scenario.target_for(address)
+        with serving(item.name) as server, trusting(client_env(server)):
+            target = server.target
             samples, cause = [], ""
             for _ in range(runs):
                 cause, elapsed = asyncio.run(verdict_in_process(target, TIMEOUT))
