@@ -169,11 +169,16 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
         self.query_one("#unlock-note", Static).update(Text("Opening the encrypted file…"))
         self.open_file(Secret(field.value), user if user in self.file_users else None)
 
-    @work(thread=True, exclusive=True, group="unlock")
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def open_file(self, passphrase: Secret, user: str | None) -> None:
         """scrypt takes a tenth of a second or more: off the event loop."""
         assert self.lookup is not None
-        result = self.lookup.unlock(self.target, user, passphrase)
+        try:
+            result = self.lookup.unlock(self.target, user, passphrase)
+        except Exception as error:  # never a stuck screen; the type only, never the text
+            result = Unlocked(
+                problem=f"The encrypted file cannot be used ({type(error).__name__})."
+            )
         self.app.call_from_thread(self.unlocked, result)
 
     def unlocked(self, result: Unlocked) -> None:
