@@ -2,6 +2,8 @@
 
 The store is offered only when it works here; a headless SSH session has no Secret Service, so
 the choice becomes: keep nothing, or an encrypted file with a passphrase typed right here.
+Credentials already kept in that file are offered back behind the same passphrase, typed here
+too: never a getpass prompt under the TUI.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -46,12 +48,27 @@ class CredentialsAnswer:
         )
 
 
+@dataclass(frozen=True)
+class Unlocked:
+    """What the encrypted file gave up: the user and password, or why not (plain words, no
+    secret in them)."""
+
+    user: str = ""
+    password: Secret | None = None
+    problem: str = ""
+
+
 class CredentialLookup(Protocol):
-    """What the screen needs from the credential store: a saved entry and whether it works."""
+    """What the screen needs from the credential stores: a saved entry, whether the keyring
+    works, who is kept in the encrypted file, and opening that file with a passphrase."""
 
     def saved(self, target: Target) -> tuple[str, Secret] | None: ...
 
     def keyring_state(self) -> tuple[bool, str]: ...
+
+    def kept_in_file(self, target: Target) -> list[str]: ...
+
+    def unlock(self, target: Target, user: str | None, passphrase: Secret) -> Unlocked: ...
 
 
 class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
@@ -67,6 +84,12 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
         self.keyring_ok, self.keyring_reason = (
             lookup.keyring_state() if lookup is not None else (False, "no credential store")
         )
+        needs_password = (
+            saved is None and target.password is None and not target.integrated_security
+        )
+        self.file_users: list[str] = (
+            lookup.kept_in_file(target) if lookup is not None and needs_password else []
+        )
 
     @classmethod
     def for_target(cls, target: Target) -> CredentialsScreen:
@@ -74,11 +97,16 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
 
     def compose(self) -> ComposeResult:
         target = self.target
-        user = target.user or self.saved_user or ""
+        user = target.user or self.saved_user or next(iter(self.file_users), "")
         has_password = target.password is not None or self.saved_password is not None
         with VerticalScroll(id="dialog"):
             yield Static(Text(f"Log in to {target.data_source}", style="bold"))
             yield Static(Text("Enter logs in; escape skips the login.", style="dim"))
+            if self.file_users:
+                yield Static(self.unlock_note(), id="unlock-note")
+                yield Input(
+                    placeholder="passphrase of the encrypted file", password=True, id="unlock"
+                )
             yield Input(value=user, placeholder="user (SQL login)", id="user")
             yield Input(
                 placeholder="password" + (" (kept)" if has_password else ""),
@@ -103,22 +131,96 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
                 placeholder="passphrase for the encrypted file", password=True, id="passphrase"
             )
 
+    def unlock_note(self, problem: str = "") -> Text:
+        who = ", ".join(self.file_users)
+        if problem:
+            return Text.assemble(
+                (problem, "bold"), " Type the passphrase again, or the password below."
+            )
+        return Text(
+            f"Credentials for {who} are kept in the encrypted file: type its passphrase "
+            "to log in with them, or type the password below."
+        )
+
     def on_mount(self) -> None:
         self.query_one("#passphrase", Input).display = False
-        self.query_one("#user", Input).focus()
+        self.query_one("#unlock" if self.file_users else "#user", Input).focus()
 
     @on(RadioSet.Changed, "#keep")
     def keep_changed(self, event: RadioSet.Changed) -> None:
         self.query_one("#passphrase", Input).display = event.pressed.id == "keep-file"
 
+    # -- credentials kept in the encrypted file ---------------------------------------------
+
+    @on(Input.Submitted, "#unlock")
+    def unlock_submitted(self) -> None:
+        self.start_unlock()
+
+    def start_unlock(self) -> None:
+        field = self.query_one("#unlock", Input)
+        if not field.value:
+            self.notify(
+                "Type the passphrase of the encrypted file, or the password below.",
+                severity="error",
+            )
+            return
+        user = self.query_one("#user", Input).value.strip()
+        field.disabled = True
+        self.query_one("#unlock-note", Static).update(Text("Opening the encrypted file…"))
+        self.open_file(Secret(field.value), user if user in self.file_users else None)
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def open_file(self, passphrase: Secret, user: str | None) -> None:
+        """scrypt takes a tenth of a second or more: off the event loop."""
+        assert self.lookup is not None
+        try:
+            result = self.lookup.unlock(self.target, user, passphrase)
+        except Exception as error:  # never a stuck screen; the type only, never the text
+            result = Unlocked(
+                problem=f"The encrypted file cannot be used ({type(error).__name__})."
+            )
+        self.app.call_from_thread(self.unlocked, result)
+
+    def unlocked(self, result: Unlocked) -> None:
+        if not self.is_current:  # skipped (escape) while the file was being opened
+            return
+        field = self.query_one("#unlock", Input)
+        field.disabled = False
+        if result.password is None:
+            field.value = ""
+            self.query_one("#unlock-note", Static).update(self.unlock_note(result.problem))
+            field.focus()
+            return
+        self.query_one("#user", Input).value = result.user
+        self.saved_user, self.saved_password = result.user, result.password
+        self.submit(result.password)
+
+    # -- the answer -------------------------------------------------------------------------
+
     @on(Button.Pressed, "#login")
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#user, #password, #passphrase")
     def log_in(self) -> None:
+        self.submit()
+
+    def submit(self, unlocked: Secret | None = None) -> None:
         user = self.query_one("#user", Input).value.strip()
         typed = self.query_one("#password", Input).value
         integrated = self.query_one("#integrated", Checkbox).value
+        if (
+            unlocked is None
+            and not typed
+            and not integrated
+            and self.target.password is None
+            and self.saved_password is None
+            and self.file_users
+            and self.query_one("#unlock", Input).value
+        ):
+            self.start_unlock()  # Enter anywhere with a passphrase typed: open the file first
+            return
         password: Secret | None
-        if typed:
+        if unlocked is not None:
+            password = unlocked
+        elif typed:
             password = Secret(typed)
         elif self.target.password is not None:
             password = self.target.password

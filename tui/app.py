@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.binding import Binding
 
-from screens.credentials import CredentialsAnswer, CredentialsScreen
+from screens.credentials import CredentialsAnswer, CredentialsScreen, Unlocked
 from screens.diagnosis import DiagnosisScreen, Run
 from screens.help import HelpScreen
 from screens.palette import SqlreachCommands
@@ -34,8 +34,9 @@ CSS = Path(__file__).resolve().parent.parent / "screens" / "sqlreach.tcss"
 
 
 class KeyringLookup:
-    """The credential store as the wizard needs it: the system keyring when it works here, or
-    the store the caller injected (a lab, a test); the screens never call the keyring."""
+    """The credential stores as the wizard needs them: the system keyring when it works here
+    (or the store the caller injected: a lab, a test), and the encrypted file, opened with the
+    passphrase the person types in the wizard; the screens never call a store."""
 
     def __init__(self, store: CredentialStore | None = None) -> None:
         self.injected = store
@@ -66,6 +67,33 @@ class KeyringLookup:
 
         state = keyring_availability()
         return state.ok, state.reason
+
+    def kept_in_file(self, target: Target) -> list[str]:
+        from tui.credentials import target_key, users_in_file
+
+        return users_in_file(target_key(target))
+
+    def unlock(self, target: Target, user: str | None, passphrase: Secret) -> Unlocked:
+        from tui.credentials import (
+            CredentialError,
+            EncryptedFileStore,
+            WrongPassphrase,
+            target_key,
+        )
+
+        key = target_key(target)
+        try:
+            stored = EncryptedFileStore(passphrase).load(key, user)
+        except WrongPassphrase:
+            return Unlocked(
+                problem="That passphrase does not open the encrypted file (or the file was "
+                "altered)."
+            )
+        except CredentialError as error:
+            return Unlocked(problem=f"The encrypted file cannot be used: {error}.")
+        if stored is None:
+            return Unlocked(problem=f"The encrypted file holds no credentials for {key}.")
+        return Unlocked(stored.user, stored.password)
 
 
 def save_credentials(
@@ -226,8 +254,9 @@ class SqlreachApp(App[None]):
     def remember_credentials(self, answer: CredentialsAnswer) -> None:
         assert self.session is not None
         self.session.credentials = answer
-        if self.session.journal is not None and answer.password is not None:
+        if self.session.journal is not None:
             self.session.journal.add_secret(answer.password)
+            self.session.journal.add_secret(answer.passphrase)
         if answer.log_in and not answer.integrated:
             self.session.target = answer.apply(self.session.target)
 

@@ -10,7 +10,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.diagnosis.context import Context
 from tui.diagnosis.engine import Diagnosis, diagnose
@@ -18,6 +18,9 @@ from tui.diagnosis.vocabulary import RootCause
 from tui.secret import Secret, redact
 from tui.target import Origin, Source, Target, TargetError, parse_target
 from tui.transcript.journal import Journal, TranscriptError
+
+if TYPE_CHECKING:
+    from tui.credentials import StoredCredential
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
@@ -35,6 +38,7 @@ class CheckOptions:
     timeout: float = 3.0
     user: str | None = None
     password_env: str | None = None
+    passphrase_env: str | None = None  # the encrypted credentials file's passphrase
     answers: dict[str, str] = field(default_factory=dict)
     transcript: str | None = None
     dns_server: str | None = None
@@ -188,24 +192,57 @@ def apply_credentials(target: Target, options: CheckOptions) -> Target:
         changes["password"] = Secret(value)
         origins["password"] = Origin(Source.FLAG, f"--password-env {options.password_env}")
     target = target.replace(origins=origins, **changes) if changes else target
-    return _saved_password(target)
+    return _saved_password(target, options.passphrase_env)
 
 
-def _saved_password(target: Target) -> Target:
-    """A user without a password: look in the keyring (never a prompt in `check`)."""
-    if not target.user or target.password is not None or target.integrated_security:
+def _saved_password(target: Target, passphrase_env: str | None = None) -> Target:
+    """A user without a password: look in the keyring, then in the encrypted file when its
+    passphrase is in `--passphrase-env` (never a prompt in `check`). With that flag the file
+    may supply the user too."""
+    if target.password is not None or target.integrated_security:
+        return target
+    if not target.user and not passphrase_env:
         return target
     from tui.credentials import KeyringStore, keyring_availability, target_key
 
-    if not keyring_availability().ok:
-        return target
-    stored = KeyringStore().load(target_key(target), target.user)
+    key = target_key(target)
+    stored: StoredCredential | None = None
+    where = f"saved for {key}"
+    if target.user and keyring_availability().ok:
+        stored = KeyringStore().load(key, target.user)
+    if stored is None and passphrase_env:
+        stored = _from_file(key, target.user, passphrase_env)
+        where = f"the encrypted credentials file, saved for {key}"
     if stored is None:
         return target
-    return target.replace(
-        origins={"password": Origin(Source.KEYRING, f"saved for {stored.target_key}")},
-        password=stored.password,
+    origins = {"password": Origin(Source.KEYRING, where)}
+    if not target.user:
+        origins["user"] = Origin(Source.KEYRING, where)
+    return target.replace(origins=origins, user=stored.user, password=stored.password)
+
+
+def _from_file(key: str, user: str | None, passphrase_env: str) -> StoredCredential | None:
+    from tui.credentials import (
+        CredentialError,
+        EncryptedFileStore,
+        WrongPassphrase,
+        default_file,
     )
+
+    passphrase = os.environ.get(passphrase_env)
+    if passphrase is None:
+        raise UsageError(f"--passphrase-env: the variable {passphrase_env} is not set")
+    if not passphrase:
+        raise UsageError(f"--passphrase-env: the variable {passphrase_env} is empty")
+    try:
+        return EncryptedFileStore(Secret(passphrase)).load(key, user)
+    except WrongPassphrase:
+        raise UsageError(
+            f"--passphrase-env: the passphrase in {passphrase_env} does not open "
+            f"{default_file()} (wrong passphrase, or the file was altered)"
+        ) from None
+    except CredentialError as error:
+        raise UsageError(f"--passphrase-env: {error}") from None
 
 
 def _emit_bad_input(options: CheckOptions, message: str, out: TextIO) -> None:

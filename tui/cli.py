@@ -46,6 +46,12 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
         metavar="VAR",
         help="read the password from this environment variable (never from the command line)",
     )
+    check.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="passphrase of the encrypted credentials file, from this environment variable: "
+        "a user without a password (or no user at all) is looked up there",
+    )
     where = check.add_mutually_exclusive_group()
     where.add_argument(
         "--on-server",
@@ -119,6 +125,7 @@ def _run_check(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         user=args.user,
         password_env=args.password_env,
+        passphrase_env=args.passphrase_env,
         answers=answers,
         transcript=args.transcript,
         dns_server=args.dns_server,

@@ -29,6 +29,7 @@ SCRYPT_N: Final = 2**15
 SCRYPT_R: Final = 8
 SCRYPT_P: Final = 1
 MAX_FILE_BYTES: Final = 4 * 1024 * 1024
+FILE_BACKEND: Final = "encrypted-file"
 
 
 class CredentialError(Exception):
@@ -272,7 +273,7 @@ class EncryptedFileStore:
         self.path = path or default_file()
         self.index = index or Index()
         self._passphrase = passphrase
-        self.name = "encrypted-file"
+        self.name = FILE_BACKEND
 
     def _read(self) -> dict[str, dict[str, str]]:
         from cryptography.exceptions import InvalidTag
@@ -359,6 +360,20 @@ class EncryptedFileStore:
             self._write(content)
         self.index.remove(target_key, user, self.name)
         return len(gone)
+
+
+def users_in_file(
+    target_key: str, index: Index | None = None, path: Path | None = None
+) -> list[str]:
+    """Who is kept in the encrypted file for this target, read from the index: known without
+    the passphrase, so the wizard can offer to unlock them before asking for a password."""
+    if not (path or default_file()).is_file():
+        return []
+    return [
+        e.user
+        for e in (index or Index()).read()
+        if e.backend == FILE_BACKEND and e.target_key == target_key
+    ]
 
 
 def describe(entry: Entry) -> dict[str, Any]:
