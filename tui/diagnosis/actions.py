@@ -137,10 +137,11 @@ def _login_skipped(context: Context) -> str:
     if target.user and target.password is None:
         return (
             f"a user ({target.user}) but no password was given (the password comes from the "
-            "connection string, --password-env VAR, or credentials saved in the keyring)"
+            "connection string, --password-env VAR, credentials saved in the keyring, or in the "
+            "encrypted file with --passphrase-env VAR)"
         )
     reason = "no credentials were given (User ID and Password in the connection string, or "
-    reason += "--user and --password-env)"
+    reason += "--user and --password-env, or --passphrase-env for the encrypted file)"
     if error_join.about_the_login(context):
         reason += "; the error text you saw is about the login, so give them to test it"
     return reason
