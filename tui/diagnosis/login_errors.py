@@ -181,6 +181,25 @@ RULES: Final[tuple[Rule, ...]] = (
         ("register-spn", "get-kerberos-ticket"),
         entries=frozenset({"sspi-context", "kerberos-no-ticket"}),
     ),
+    # before the TLS rules: a text that names a server without encryption is that, not a
+    # certificate problem (JDBC's 'could not establish a secure connection' says both)
+    Rule(
+        "encryption-not-supported",
+        Outcome.ENCRYPTION_MISMATCH,
+        RootCause.ENCRYPTION_MISMATCH,
+        "the connection insists on encryption, but the server has no certificate configured "
+        "and answers that it does not support encryption.",
+        ("provision-certificate", "encrypt-optional"),
+        entries=frozenset({"encryption-not-supported-by-server"}),
+    ),
+    Rule(
+        "encryption-required",
+        Outcome.ENCRYPTION_MISMATCH,
+        RootCause.ENCRYPTION_MISMATCH,
+        "the server requires encryption, and the client cannot or will not encrypt.",
+        ("enable-client-encryption",),
+        entries=frozenset({"encryption-required-by-server"}),
+    ),
     Rule(
         "tls-version",
         Outcome.TLS_FAILED,
@@ -203,23 +222,6 @@ RULES: Final[tuple[Rule, ...]] = (
         "Encrypt=no (Optional) helps only when the server does not force encryption.",
         ("provision-certificate", "trust-server-certificate"),
         entries=_TLS_ENTRIES,
-    ),
-    Rule(
-        "encryption-not-supported",
-        Outcome.ENCRYPTION_MISMATCH,
-        RootCause.ENCRYPTION_MISMATCH,
-        "the connection insists on encryption, but the server has no certificate configured "
-        "and answers that it does not support encryption.",
-        ("provision-certificate", "encrypt-optional"),
-        entries=frozenset({"encryption-not-supported-by-server"}),
-    ),
-    Rule(
-        "encryption-required",
-        Outcome.ENCRYPTION_MISMATCH,
-        RootCause.ENCRYPTION_MISMATCH,
-        "the server requires encryption, and the client cannot or will not encrypt.",
-        ("enable-client-encryption",),
-        entries=frozenset({"encryption-required-by-server"}),
     ),
     Rule(
         "driver-manager-missing",
