@@ -47,6 +47,8 @@ def _examples() -> list[Any]:
     """Every catalog example of every entry a login rule claims, with that rule."""
     cases = []
     for rule in login_errors.RULES:
+        if rule.together_with:  # needs a second text besides its entry's (tested on their own)
+            continue
         for entry in sorted(rule.entries):
             for index, text in enumerate(ENTRIES[entry].get("examples", ())):
                 cases.append(pytest.param(rule.key, text, id=f"{rule.key}-{entry}-{index}"))
@@ -78,7 +80,8 @@ def test_catalog_examples_decode_to_their_rule(key: str, text: str) -> None:
     expected = login_errors.rule(key)
     assert decoded.rule.outcome is expected.outcome, (decoded.rule.key, text)
     assert decoded.cause is expected.cause
-    assert set(expected.fixes) <= set(decoded.fixes)
+    if decoded.rule.key == key:  # else a more specific rule of the same outcome took it
+        assert set(expected.fixes) <= set(decoded.fixes)
 
 
 @pytest.mark.parametrize(

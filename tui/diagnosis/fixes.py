@@ -605,8 +605,11 @@ def render_fix(fix_id: str, target: Target, facts: Mapping[str, Any]) -> Fix:
 
 
 class _Lenient(dict[str, str]):
+    """Titles and reasons keep reading when a value is not known (a Windows login's name):
+    the engine's own word for a missing fact."""
+
     def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+        return "(unknown)"
 
 
 def render_fixes(

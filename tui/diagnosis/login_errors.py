@@ -16,6 +16,7 @@ from typing import Final
 
 from tui.diagnosis.explain import explain
 from tui.diagnosis.vocabulary import RootCause
+from tui.probes.login import Family, family
 from tui.wire.prelogin import Encryption
 
 
@@ -41,6 +42,12 @@ class Rule:
     numbers: frozenset[int] = frozenset()
     entries: frozenset[str] = frozenset()
     sqlstates: frozenset[str] = frozenset()
+    together_with: frozenset[str] = frozenset()  # when set, one of these must be recognised too
+
+    def matches(self, recognised: set[str]) -> bool:
+        if not self.entries & recognised:
+            return False
+        return not self.together_with or bool(self.together_with & recognised)
 
 
 # 18456 states: the client always sees state 1; the server's ERRORLOG has the real one.
@@ -210,6 +217,18 @@ RULES: Final[tuple[Rule, ...]] = (
         entries=frozenset({"tls-no-common-protocol"}),
     ),
     Rule(
+        "tls-reset",
+        Outcome.TLS_FAILED,
+        RootCause.TLS_FAILED,
+        "the connection was reset (10054) during the TLS handshake of the login: most often the "
+        "client and the server share no TLS version or cipher (TLS 1.0 turned off on one side, "
+        "an unpatched server without TLS 1.2, a certificate with a weak hash); also a device in "
+        "between that cuts TLS.",
+        ("enable-tls12",),
+        entries=frozenset({"winsock-10054"}),
+        together_with=frozenset({"ssl-provider", "prelogin-failed", "login-process-failed"}),
+    ),
+    Rule(
         "tls-certificate",
         Outcome.TLS_FAILED,
         RootCause.TLS_FAILED,
@@ -258,7 +277,7 @@ RULES: Final[tuple[Rule, ...]] = (
         RootCause.SERVER_UNRESPONSIVE,
         "the connection broke during the login: the server (or something in between) closed it.",
         ("check-server-health",),
-        entries=frozenset({"communication-link-failure", "transport-level-error"}),
+        entries=frozenset({"communication-link-failure", "transport-level-error", "winsock-10054"}),
         sqlstates=frozenset({"08S01"}),
     ),
 )
@@ -347,7 +366,7 @@ def decode(
                 "second hop without delegation, or a missing SPN) and NTLM lost the identity."
             )
             fixes = (*fixes, "register-spn")
-    if chosen.outcome is Outcome.DRIVER_MISSING and driver and "freetds" in driver.lower():
+    if chosen.outcome is Outcome.DRIVER_MISSING and driver and family(driver) is Family.FREETDS:
         fixes = tuple(sorted(fixes, key=lambda fix: fix != "install-freetds"))
     if chosen is UNRECOGNISED and reply.text:
         detail += f" It said: {reply.text}"
@@ -360,7 +379,7 @@ def _pick(reply: Reply, entries: set[str]) -> Rule | None:
         if candidate.numbers & numbers:
             return candidate
     for candidate in RULES:
-        if candidate.entries & entries:
+        if candidate.matches(entries):
             return candidate
     if reply.sqlstate:
         for candidate in RULES:

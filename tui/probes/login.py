@@ -258,10 +258,11 @@ def _quote(value: str, *, always: bool = False) -> str:
     return value
 
 
-# pyodbc joins records as "[SQLSTATE] message (native)" with "; ", then " (SQLDriverConnect)".
+# pyodbc writes "[SQLSTATE] message (native) (SQLDriverConnect)", then each further record as
+# "; [SQLSTATE] message (native)" (its errors.cpp).
 _RECORD = re.compile(
     r"\[(?P<state>[0-9A-Z]{5})\]\s?(?P<message>.*?)\s\((?P<native>-?\d+)\)"
-    r"(?=; \[|\s*\(SQL\w+\)\s*$|\s*$)",
+    r"(?:\s*\(SQL\w+\))?(?=; \[|\s*$)",
     re.DOTALL,
 )
 
