@@ -16,15 +16,15 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Collapsible, Footer, Header, ListItem, ListView, Static
+from textual.widgets import Footer, Header, ListItem, ListView, Static
 from textual.worker import get_current_worker
 
 from screens.credentials import CredentialsAnswer, CredentialsScreen
 from screens.question import QuestionScreen
-from screens.stepview import evidence_text, next_text, result_text
+from screens.stepview import StepDetail, evidence_text, next_text, result_text
 from screens.text import path_picture, step_line
 from tui.diagnosis.context import Context
 from tui.diagnosis.engine import Diagnosis, Tree, diagnose
@@ -125,15 +125,7 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
         yield Static(id="path")
         with Horizontal(id="body"):
             yield ListView(id="steps")
-            with VerticalScroll(id="detail"):
-                yield Static(id="step-title")
-                yield Static(id="progress")
-                yield Static(id="result")
-                yield Static(id="next")
-                with Collapsible(title="Why this matters", id="why-box", collapsed=False):
-                    yield Static(id="why")
-                with Collapsible(title="Evidence", id="evidence-box", collapsed=True):
-                    yield Static(id="evidence")
+            yield StepDetail(id="detail", progress=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -275,9 +267,7 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
         self.dismiss(None)
 
     def action_toggle_why(self) -> None:
-        box = self.query_one("#why-box", Collapsible)
-        box.collapsed = not box.collapsed
+        self.query_one(StepDetail).toggle("why")
 
     def action_toggle_evidence(self) -> None:
-        box = self.query_one("#evidence-box", Collapsible)
-        box.collapsed = not box.collapsed
+        self.query_one(StepDetail).toggle("evidence")

@@ -9,11 +9,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Collapsible, Footer, Header, ListItem, ListView, Static
+from textual.widgets import Footer, Header, ListItem, ListView, Static
 
-from screens.stepview import evidence_text, next_text, result_text
+from screens.stepview import StepDetail, evidence_text, next_text, result_text
 from screens.text import path_picture, step_line
 from tui.diagnosis.engine import Diagnosis
 from tui.diagnosis.model import Step, StepRecord
@@ -48,14 +48,7 @@ class StepsScreen(Screen[None]):
                 ),
                 id="steps",
             )
-            with VerticalScroll(id="detail"):
-                yield Static(id="step-title")
-                yield Static(id="result")
-                yield Static(id="next")
-                with Collapsible(title="Why this matters", id="why-box", collapsed=False):
-                    yield Static(id="why")
-                with Collapsible(title="Evidence", id="evidence-box", collapsed=True):
-                    yield Static(id="evidence")
+            yield StepDetail(id="detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -83,12 +76,10 @@ class StepsScreen(Screen[None]):
         self.query_one("#evidence", Static).update(evidence_text(record))
 
     def action_toggle_why(self) -> None:
-        box = self.query_one("#why-box", Collapsible)
-        box.collapsed = not box.collapsed
+        self.query_one(StepDetail).toggle("why")
 
     def action_toggle_evidence(self) -> None:
-        box = self.query_one("#evidence-box", Collapsible)
-        box.collapsed = not box.collapsed
+        self.query_one(StepDetail).toggle("evidence")
 
     def action_close(self) -> None:
         self.dismiss(None)

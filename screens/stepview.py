@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Collapsible, Static
 
 from tui.diagnosis.model import StepRecord
 
@@ -33,3 +37,27 @@ def evidence_text(record: StepRecord) -> Text:
 
 def next_text(record: StepRecord) -> Text:
     return Text(f"→ {record.decision}", style="italic")
+
+
+class StepDetail(VerticalScroll):
+    """The right-hand panel of a step: title, (live progress), result, what comes next, and the
+    why and evidence boxes the keys w and e open and close."""
+
+    def __init__(self, *, progress: bool = False, **options: Any) -> None:
+        super().__init__(**options)
+        self.progress = progress
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="step-title")
+        if self.progress:
+            yield Static(id="progress")
+        yield Static(id="result")
+        yield Static(id="next")
+        with Collapsible(title="Why this matters", id="why-box", collapsed=False):
+            yield Static(id="why")
+        with Collapsible(title="Evidence", id="evidence-box", collapsed=True):
+            yield Static(id="evidence")
+
+    def toggle(self, box: str) -> None:
+        found = self.query_one(f"#{box}-box", Collapsible)
+        found.collapsed = not found.collapsed
