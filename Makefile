@@ -12,7 +12,7 @@ STAMP := $(VENV)/.setup-stamp
 # (network namespaces for firewall tests), gnome-keyring + dbus (a real Secret Service),
 # chromium (the served app in a real browser).
 APT_PACKAGES := unixodbc unixodbc-dev tdsodbc freetds-bin tmux iproute2 nftables \
-	gnome-keyring dbus dbus-bin libsecret-tools chromium python3-venv
+	gnome-keyring dbus dbus-bin libsecret-tools chromium python3-venv krb5-user
 
 .PHONY: setup apt venv demo test lint typecheck unit bench clean
 

@@ -438,6 +438,8 @@ async def kerberos_state(
         code = await asyncio.wait_for(process.wait(), timeout=timeout)
     except TimeoutError:
         process.kill()
+        with contextlib.suppress(ProcessLookupError, TimeoutError):
+            await asyncio.wait_for(process.wait(), timeout=1.0)  # reap it: no zombie left
         return KerberosState(False, f"klist did not answer within {timeout:g} s", command)
     if code == 0:
         return KerberosState(True, "a Kerberos ticket is in the credential cache", command)
