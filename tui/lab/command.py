@@ -117,16 +117,27 @@ def _describe(server: LabServer, out: TextIO) -> None:
         )
 
 
-def run_start(names: Sequence[str], address: str | None, out: TextIO) -> int:
+def _placed(
+    names: Sequence[str], address: str | None, out: TextIO
+) -> list[tuple[Scenario, str]] | None:
+    """The scenarios asked for, each with its address (--address for one alone); None when the
+    names or the address are wrong, and `out` says why."""
     chosen = _pick(names, out)
     if chosen is None:
-        return 2
+        return None
     if address is not None:
         problem = _check_address(address)
         if problem or len(chosen) != 1:
             out.write(f"sqlreach: {problem or '--address needs exactly one scenario'}\n")
-            return 2
-    items = [(item, address or default_address(item, len(chosen) == 1)) for item in chosen]
+            return None
+    alone = len(chosen) == 1
+    return [(item, address or default_address(item, alone)) for item in chosen]
+
+
+def run_start(names: Sequence[str], address: str | None, out: TextIO) -> int:
+    items = _placed(names, address, out)
+    if items is None:
+        return 2
 
     async def main() -> None:
         await _serve(items, out, None, asyncio.Event())
@@ -210,16 +221,9 @@ def _trust_lab_ca(servers: Sequence[LabServer]) -> None:
 
 
 def run_wizard_on_lab(names: Sequence[str], out: TextIO, address: str | None = None) -> int:
-    chosen = _pick(names, out)
-    if chosen is None:
+    items = _placed(names, address, out)
+    if items is None:
         return 2
-    if address is not None:
-        problem = _check_address(address)
-        if problem or len(chosen) != 1:
-            out.write(f"sqlreach: {problem or '--address needs exactly one scenario'}\n")
-            return 2
-    alone = len(chosen) == 1
-    items = [(item, address or default_address(item, alone)) for item in chosen]
     try:
         with BackgroundLab(items) as lab:
             _trust_lab_ca(lab.servers)
