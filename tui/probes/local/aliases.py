@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
@@ -105,10 +105,17 @@ class FreeTdsServer:
                 f"{key} = {value}" + (" (from [global])" if section == "global" else "")
                 for key, (value, _, section) in shown
             )
-            numbers = sorted({line for _, (_, line, _) in shown})
-            label = "line" if len(numbers) == 1 else "lines"
-            text += f" ({label} {', '.join(str(n) for n in numbers)})"
+            text += _line_numbers(line for _, (_, line, _) in shown)
         return text
+
+
+def _line_numbers(lines: Iterable[int | None]) -> str:
+    """' (line 4)' or ' (lines 4, 7)': where in the file a person looks; '' when unknown."""
+    numbers = sorted({line for line in lines if line is not None})
+    if not numbers:
+        return ""
+    label = "line" if len(numbers) == 1 else "lines"
+    return f" ({label} {', '.join(str(n) for n in numbers)})"
 
 
 def parse_freetds_conf(text: str, path: str, name: str) -> tuple[FreeTdsServer | None, ini.IniFile]:
@@ -290,10 +297,7 @@ class OdbcDsn:
         text = f"{self.where_file}, [{self.name}]"
         if shown:
             text += ": " + ", ".join(f"{key} = {value}" for key, (value, _) in shown)
-            numbers = sorted({line for _, (_, line) in shown if line is not None})
-            if numbers:
-                label = "line" if len(numbers) == 1 else "lines"
-                text += f" ({label} {', '.join(str(n) for n in numbers)})"
+            text += _line_numbers(line for _, (_, line) in shown)
         return text
 
 
