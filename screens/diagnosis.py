@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import on, work
@@ -26,9 +25,8 @@ from screens.credentials import CredentialsAnswer, CredentialsScreen
 from screens.question import QuestionScreen
 from screens.stepview import StepDetail, evidence_text, next_text, result_text
 from screens.text import path_picture, step_line
-from tui.diagnosis.context import Context
-from tui.diagnosis.engine import Diagnosis, Tree, diagnose
-from tui.diagnosis.model import (
+from tui.engine.context import Context
+from tui.engine.model import (
     Event,
     ProbeFinished,
     ProbeStarted,
@@ -39,7 +37,9 @@ from tui.diagnosis.model import (
     StepStarted,
     VerdictReached,
 )
-from tui.diagnosis.path import hop_states
+from tui.engine.walk import Diagnosis, Tree
+from tui.render.path import hop_states
+from tui.run import RunOptions, start_run
 from tui.target import Target
 
 
@@ -49,9 +49,7 @@ class Run:
 
     tree: Tree
     target: Target
-    timeout: float
-    settings: dict[str, Any] = field(default_factory=dict)
-    answers: dict[str, str] = field(default_factory=dict)
+    options: RunOptions
     record: Callable[[Event], None] | None = None  # the journal
     on_credentials: Callable[[CredentialsAnswer], None] | None = None
     credentials_screen: Callable[[Target], CredentialsScreen] | None = None
@@ -141,16 +139,19 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
     @work(exclusive=True, group="diagnosis", exit_on_error=False)
     async def walk(self) -> None:
         run = self.run_spec
-        self.context = Context(
-            run.target,
-            timeout=run.timeout,
-            answers=run.answers,
-            asker=self.ask,
-            emit=self.emit,
-            settings=run.settings,
-        )
+
+        def keep(context: Context) -> None:
+            self.context = context
+
         try:
-            diagnosis = await diagnose(run.tree, self.context)
+            diagnosis = await start_run(
+                run.target,
+                run.options,
+                tree=run.tree,
+                asker=self.ask,
+                emit=self.emit,
+                on_context=keep,
+            )
         except asyncio.CancelledError:
             self.show_cancelled()
             raise
@@ -162,7 +163,7 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
         self.post_message(EngineEvent(event))
 
     async def ask(self, step: Step, question: Question, default: str) -> str:
-        if step.id == "login-wanted":
+        if question.credentials:
             make = self.run_spec.credentials_screen or CredentialsScreen.for_target
             assert self.context is not None
             answer = await self.app.push_screen_wait(make(self.context.target))

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.diagnosis.model import Question, Step
+from tui.engine.model import Question, Step
 
 
 class QuestionScreen(ModalScreen[str | None]):

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Header, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from screens.text import describe_target
-from tui.diagnosis.explain import explain
+from tui.knowledge.explain import explain
 from tui.target import TargetError, parse_target
 
 

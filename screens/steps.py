@@ -15,9 +15,9 @@ from textual.widgets import Footer, Header, ListItem, ListView, Static
 
 from screens.stepview import StepDetail, evidence_text, next_text, result_text
 from screens.text import path_picture, step_line
-from tui.diagnosis.engine import Diagnosis
-from tui.diagnosis.model import Step, StepRecord
-from tui.diagnosis.path import hop_states
+from tui.engine.model import Step, StepRecord
+from tui.engine.walk import Diagnosis
+from tui.render.path import states_of
 
 
 class StepsScreen(Screen[None]):
@@ -39,7 +39,10 @@ class StepsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(path_picture(hop_states(self.diagnosis.steps)), id="path")
+        yield Static(
+            path_picture(states_of(self.diagnosis)),
+            id="path",
+        )
         with Horizontal(id="body"):
             yield ListView(
                 *(

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Static
 
-from tui.diagnosis.model import StepRecord
+from tui.engine.model import StepRecord
 
 STATUS_STYLES = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
 EVIDENCE_LIMIT = 20_000  # characters: a hostile server's bytes must not flood the screen

@@ -3,12 +3,13 @@ without a terminal)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from rich.text import Text
 
-from tui.diagnosis.fixtemplate import (
+from tui.engine.model import Status, StepRecord
+from tui.knowledge.fixes.model import Fix
+from tui.knowledge.fixes.template import (
     CONNECTION,
     GUI,
     LINUX,
@@ -17,8 +18,8 @@ from tui.diagnosis.fixtemplate import (
     TSQL,
     WINDOWS_CMD,
 )
-from tui.diagnosis.model import Fix, Status, StepRecord
-from tui.diagnosis.path import HopMark, HopState
+from tui.platforms import Platform, current
+from tui.render.path import HopMark, HopState
 from tui.target import Target
 
 MARKS = {
@@ -47,12 +48,11 @@ PLATFORM_NAMES = {
 
 def platform_order() -> list[str]:
     """The person's own platform first: where they will paste the command."""
-    if sys.platform.startswith("win"):
-        first = [WINDOWS_CMD, POWERSHELL]
-    elif sys.platform == "darwin":
-        first = [MACOS, LINUX]
-    else:
-        first = [LINUX]
+    first = {
+        Platform.WINDOWS: [WINDOWS_CMD, POWERSHELL],
+        Platform.MACOS: [MACOS, LINUX],
+        Platform.LINUX: [LINUX],
+    }[current()]
     rest = [
         p for p in (WINDOWS_CMD, POWERSHELL, LINUX, MACOS, TSQL, GUI, CONNECTION) if p not in first
     ]

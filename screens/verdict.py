@@ -20,8 +20,8 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.text import PLATFORM_NAMES, fix_commands, path_picture, platform_order
-from tui.diagnosis.engine import Diagnosis
-from tui.diagnosis.path import hop_states
+from tui.engine.walk import Diagnosis
+from tui.render.path import states_of
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class VerdictScreen(Screen[None]):
             heading.append(f"   ({diagnosis.elapsed_ms:.0f} ms)", style="dim")
         self.query_one("#cause", Static).update(heading)
         self.query_one("#summary", Static).update(diagnosis.verdict.summary)
-        self.query_one("#verdict-path", Static).update(path_picture(hop_states(diagnosis.steps)))
+        self.query_one("#verdict-path", Static).update(path_picture(states_of(diagnosis)))
         if self.previous is not None:
             change = changes(self.previous, diagnosis)
             text = Text(

@@ -24,12 +24,12 @@ from tests.lab_fixtures import in_background
 from tests.labfarm import farm
 from tests.odbc_drivers import FREETDS, ODBC18, register_drivers
 from tests.tls_lab import client_env, serving
-from tui.diagnosis.actions_login import NATIVE
-from tui.diagnosis.context import Context
-from tui.diagnosis.engine import diagnose
-from tui.diagnosis.explain import explain
-from tui.diagnosis.tree import TREE
+from tui.engine.context import Context
+from tui.engine.walk import diagnose
+from tui.knowledge.explain import explain
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, SCENARIOS
+from tui.steps.login import NATIVE
+from tui.steps.tree import TREE
 from tui.target import parse_target
 
 REPO = Path(__file__).resolve().parent.parent

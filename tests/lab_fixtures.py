@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 
 from tests.netutil import random_loopback
-from tui.lab.command import BackgroundLab
+from tui.commands.lab import BackgroundLab
 from tui.lab.scenarios import Scenario, scenario
 from tui.lab.server import LabServer
 

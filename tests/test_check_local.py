@@ -13,12 +13,12 @@ from typing import Any
 from tests.lab_fixtures import in_background, running
 from tests.localenv import Replay, make_env, ok
 from tests.test_local_findings import text
-from tui.diagnosis.context import Context
-from tui.diagnosis.engine import diagnose
-from tui.diagnosis.tree import TREE
-from tui.diagnosis.vocabulary import RootCause
+from tui.engine.context import Context
+from tui.engine.walk import diagnose
+from tui.knowledge.causes import RootCause
 from tui.lab.scenarios import MOVED_PORT
 from tui.probes.local.linux import SS, SYSTEMCTL
+from tui.steps.tree import TREE
 from tui.target import parse_target
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,7 +8,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tui.diagnosis.clients import (
+from tui.knowledge.causes import RootCause
+from tui.knowledge.clients import (
     BY_ID,
     FAMILIES,
     LINUX,
@@ -22,7 +23,6 @@ from tui.diagnosis.clients import (
     resolve_name,
     understands,
 )
-from tui.diagnosis.vocabulary import RootCause
 from tui.lab.certs import CertSpec, make_material
 from tui.probes.tls import (
     Certificate,

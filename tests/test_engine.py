@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
 
-from tui.diagnosis.context import Context
-from tui.diagnosis.engine import Tree, TreeError, diagnose, fill
-from tui.diagnosis.model import (
+from tui.engine.context import Context
+from tui.engine.facts import Fact, FactError, fill
+from tui.engine.model import (
     Choice,
     Conclude,
     Event,
-    Hop,
     Next,
     Observation,
     ProbeFinished,
@@ -27,17 +28,41 @@ from tui.diagnosis.model import (
     Step,
     StepFinished,
     StepStarted,
+    Verdict,
     VerdictReached,
 )
-from tui.diagnosis.vocabulary import RootCause
+from tui.engine.walk import Tree, TreeError, build_verdict, diagnose
+from tui.knowledge.causes import Hop, RootCause
+from tui.knowledge.fixes.values import FixValues
 from tui.target import parse_target
 
 
-def _observe(outcome: str, status: Status = Status.PASS, **facts: object):
+@dataclass(frozen=True)
+class Seen(Fact):
+    """What the first test step saw."""
+
+    key: ClassVar[str] = "seen"
+    port: int
+
+
+@dataclass(frozen=True)
+class Where(Fact):
+    key: ClassVar[str] = "where"
+    host: str
+
+
+def _observe(outcome: str, status: Status = Status.PASS, *facts: Fact):
     async def action(context: Context) -> Observation:
         return Observation(outcome, status, f"saw {outcome}", {"outcome": outcome}, facts)
 
     return action
+
+
+def _conclude(outcome: Conclude, step: Step, context: Context) -> Verdict:
+    """The fixes name the port the first step saw (a tree's own conclusion does that)."""
+    seen = context.facts.maybe(Seen)
+    values = FixValues.of(context.target, port=seen.port if seen else None)
+    return build_verdict(outcome, step, context, values)
 
 
 def _tree(first_outcome: str) -> Tree:
@@ -49,11 +74,14 @@ def _tree(first_outcome: str) -> Tree:
                 why="because",
                 source="checklist 1",
                 hop=Hop.NAME,
-                action=_observe(first_outcome, port=1500),
+                action=_observe(first_outcome, Status.PASS, Seen(port=1500)),
+                gives={"go": (Seen,), "stop": (Seen,), "sideways": (Seen,)},
                 outcomes={
                     "go": Next("two"),
                     "stop": Conclude(
-                        RootCause.PORT_REFUSED, "{host} refused {port}", ("start-engine-service",)
+                        RootCause.PORT_REFUSED,
+                        "{where.host} refused {seen.port}",
+                        ("start-engine-service",),
                     ),
                 },
             ),
@@ -70,21 +98,22 @@ def _tree(first_outcome: str) -> Tree:
                     default=lambda context: "no",
                 ),
                 outcomes={
-                    "yes": Conclude(RootCause.OK, "fine on {host}"),
+                    "yes": Conclude(RootCause.OK, "fine on {seen.port}"),
                     "no": Conclude(
-                        RootCause.PORT_FILTERED, "filtered at {port}", ("open-firewall-tcp",)
+                        RootCause.PORT_FILTERED, "filtered at {seen.port}", ("open-firewall-tcp",)
                     ),
                 },
             ),
         },
         first="one",
+        conclude=_conclude,
     )
 
 
 async def test_walk_reaches_verdict_with_filled_summary_and_fixes() -> None:
     target = parse_target("db1")
     context = Context(target, timeout=1.0)
-    context.facts["host"] = "db1"
+    context.facts.add(Where("db1"))
     diagnosis = await diagnose(_tree("stop"), context)
     assert diagnosis.verdict.root_cause is RootCause.PORT_REFUSED
     assert diagnosis.verdict.summary == "db1 refused 1500"
@@ -177,5 +206,10 @@ async def test_probes_are_memoised_and_speculative_ones_cancelled() -> None:
     assert sum(isinstance(e, ProbeFinished) for e in events) == 2
 
 
-def test_fill_marks_missing_facts() -> None:
-    assert fill("{a} and {b}", {"a": 1}) == "1 and (unknown)"
+def test_fill_refuses_missing_facts() -> None:
+    """No silent '(unknown)': a template naming a fact nobody recorded is a bug, and says so."""
+    assert fill("{a.port} and {b.host}", {"a": Seen(1), "b": Where("db1")}) == "1 and db1"
+    with pytest.raises(FactError, match="no step recorded 'b'"):
+        fill("{a.port} and {b.host}", {"a": Seen(1)})
+    with pytest.raises(FactError, match="has no 'name'"):
+        fill("{a.name}", {"a": Seen(1)})

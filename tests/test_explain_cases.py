@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tui.diagnosis.explain.model import Layer
-from tui.diagnosis.explain.reader import explain
-from tui.diagnosis.vocabulary import RootCause as R
+from tui.knowledge.causes import Layer
+from tui.knowledge.causes import RootCause as R
+from tui.knowledge.explain.reader import explain
 
 GH = "https://github.com/"
 NETWORK = {R.NAME_NOT_RESOLVED, R.HOST_UNREACHABLE, R.PORT_REFUSED, R.PORT_FILTERED}

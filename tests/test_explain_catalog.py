@@ -6,15 +6,14 @@ import re
 
 import pytest
 
-from tui.diagnosis.explain.catalog import (
+from tui.knowledge.causes import Layer, RootCause
+from tui.knowledge.explain.catalog import (
     CatalogError,
     anchors_of,
     default_catalog,
     load_catalog,
 )
-from tui.diagnosis.explain.model import Layer
-from tui.diagnosis.explain.normalise import normalise
-from tui.diagnosis.vocabulary import RootCause
+from tui.knowledge.explain.normalise import normalise
 
 GOOD_ENTRY = """
 [checks]

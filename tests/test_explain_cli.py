@@ -12,7 +12,7 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.diagnosis.explain.command import ExplainOptions, run_explain
+from tui.commands.explain import ExplainOptions, run_explain
 
 REFUSED = (  # github.com/dotnet/SqlClient/issues/2075
     "A network-related or instance-specific error occurred while establishing a connection to "

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.diagnosis.explain.model import Layer
-from tui.diagnosis.explain.reader import explain
-from tui.diagnosis.vocabulary import RootCause as R
+from tui.knowledge.causes import Layer
+from tui.knowledge.causes import RootCause as R
+from tui.knowledge.explain.reader import explain
 
 FIXTURE = Path(__file__).parent / "fixtures" / "windows" / "error-messages.txt"
 

@@ -9,12 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.diagnosis.explain import reader
-from tui.diagnosis.explain.catalog import default_catalog
-from tui.diagnosis.explain.model import Agreement, Expectation, Layer
-from tui.diagnosis.explain.reader import explain
-from tui.diagnosis.explain.render import render_json, render_text, suggested_command
-from tui.diagnosis.vocabulary import RootCause as R
+from tui.knowledge.causes import Layer
+from tui.knowledge.causes import RootCause as R
+from tui.knowledge.explain import reader
+from tui.knowledge.explain.catalog import default_catalog
+from tui.knowledge.explain.model import Agreement, Expectation
+from tui.knowledge.explain.reader import explain
+from tui.render.explain import render_json, render_text, suggested_command
 
 # Real texts (sources in tests/test_explain_cases.py).
 REFUSED_ODBC = (  # github.com/dbt-msft/dbt-sqlserver/issues/86

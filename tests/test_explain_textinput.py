@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.diagnosis.explain.textinput import (
+from tui.knowledge.explain.textinput import (
     MAX_INPUT_BYTES,
     InputError,
     decode_argument,

@@ -163,7 +163,7 @@ def test_a_busy_address_gets_a_plain_message() -> None:
 def test_a_missing_loopback_address_says_how_to_add_it() -> None:
     import errno
 
-    from tui.lab.command import cannot_listen
+    from tui.commands.lab import cannot_listen
 
     error = OSError(errno.EADDRNOTAVAIL, "Can't assign requested address")
     text = cannot_listen(error, [(scenario("moved-port"), "127.0.0.13")])

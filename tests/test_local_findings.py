@@ -19,11 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.localenv import Replay, make_env, ok
+from tui.knowledge.server_findings import FIX_IDS, Finding, Severity, compare
 from tui.probes.base import is_json_safe
 from tui.probes.local.aliases import resolve_aliases
 from tui.probes.local.errorlog import parse_errorlog, read_errorlog
 from tui.probes.local.eventlog import parse_event_text
-from tui.probes.local.findings import FIX_IDS, Finding, Severity, compare
 from tui.probes.local.linux import SS, SYSTEMCTL
 from tui.probes.local.model import (
     InstanceConfig,

@@ -18,11 +18,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.netutil import closed_port, random_loopback
-from tui.diagnosis import login_errors
-from tui.diagnosis.fixes import catalog_ids, render_fix, template
-from tui.diagnosis.login_errors import Outcome, Reply, decode, reply_from_messages
-from tui.diagnosis.vocabulary import RootCause
-from tui.probes.login import (
+from tui.knowledge import login_errors
+from tui.knowledge.causes import RootCause
+from tui.knowledge.fixes.catalog import catalog_ids, render_fix, template
+from tui.knowledge.fixes.values import FixValues
+from tui.knowledge.login_errors import Outcome, Reply, decode, reply_from_messages
+from tui.probes.odbc_login import (
     Drivers,
     Family,
     OdbcLoginResult,
@@ -38,7 +39,7 @@ from tui.probes.serverinfo import ServerInfo
 from tui.secret import Secret
 from tui.target import parse_target
 
-CATALOG = Path(__file__).resolve().parent.parent / "tui" / "diagnosis" / "explain" / "catalog.toml"
+CATALOG = Path(__file__).resolve().parent.parent / "tui" / "knowledge" / "explain" / "catalog.toml"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "windows" / "error-messages.txt"
 ENTRIES = {entry["id"]: entry for entry in tomllib.loads(CATALOG.read_text())["entry"]}
 
@@ -290,7 +291,7 @@ def test_every_fix_the_login_names_exists_and_renders_whole() -> None:
     }
     for fix_id in sorted(login_errors.fix_ids() | {"restart-after-rename", "install-unixodbc"}):
         assert fix_id in catalog_ids(), fix_id
-        fix = render_fix(fix_id, target, facts)
+        fix = render_fix(fix_id, FixValues.of(target, **facts))
         assert len(fix.commands) == len(template(fix_id).commands), fix_id
         for text in (fix.title, fix.why, *(command.text for command in fix.commands)):
             leftover = re.findall(r"\{[a-z_]+\}", text)

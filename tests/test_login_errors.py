@@ -18,9 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.diagnosis import actions_login, login_errors
-from tui.diagnosis.fixes import catalog_ids, render_fix, template
-from tui.diagnosis.login_errors import (
+from tui.knowledge import login_errors
+from tui.knowledge.causes import RootCause
+from tui.knowledge.fixes.catalog import catalog_ids, render_fix, template
+from tui.knowledge.fixes.values import FixValues
+from tui.knowledge.login_errors import (
     RULES,
     STATES_18456,
     UNRECOGNISED,
@@ -30,8 +32,8 @@ from tui.diagnosis.login_errors import (
     reply_from_messages,
     state_meaning,
 )
-from tui.diagnosis.vocabulary import RootCause
-from tui.probes.login import Family, family
+from tui.probes.odbc_login import Family, family
+from tui.steps import login as actions_login
 from tui.target import parse_target
 from tui.wire.prelogin import Encryption
 
@@ -565,7 +567,7 @@ LOGIN_FIX_IDS = sorted(login_errors.fix_ids() | actions_login.FIX_IDS)
 @pytest.mark.parametrize("target_text", list(TARGETS.values()), ids=list(TARGETS))
 def test_every_login_fix_renders_for_every_platform_it_has(fix_id: str, target_text: str) -> None:
     target = parse_target(target_text)
-    fix = render_fix(fix_id, target, TYPICAL_FACTS)
+    fix = render_fix(fix_id, FixValues.of(target, **TYPICAL_FACTS))
     wanted = template(fix_id)
     assert [c.platform for c in fix.commands] == [c.platform for c in wanted.commands]
     for text in (fix.title, fix.why, *(c.text for c in fix.commands)):
@@ -588,7 +590,7 @@ def test_windows_authentication_fixes_leave_no_placeholder_in_their_titles() -> 
     )
     facts = {"host": "sqlhost01.corp.test", "port": 1433, "address": "127.0.0.1"}
     for fix_id in decoded.fixes:
-        fix = render_fix(fix_id, target, facts)
+        fix = render_fix(fix_id, FixValues.of(target, **facts))
         assert not PLACEHOLDER.search(fix.title), (fix_id, fix.title)
 
 

@@ -20,11 +20,11 @@ import pytest
 from tests.check_run import run_check
 from tests.odbc_drivers import FREETDS, ODBC18, why_no_odbc18
 from tests.tls_lab import client_env, serving
-from tui.diagnosis import login_errors
-from tui.diagnosis.login_errors import Outcome, Reply
-from tui.diagnosis.vocabulary import RootCause
+from tui.knowledge import login_errors
+from tui.knowledge.causes import RootCause
+from tui.knowledge.login_errors import Outcome, Reply
 from tui.lab.scenarios import LAB_PASSWORD
-from tui.probes.login import OdbcStatus, probe_odbc_login
+from tui.probes.odbc_login import OdbcStatus, probe_odbc_login
 from tui.target import parse_target
 from tui.transcript.export import export
 from tui.transcript.store import read_session

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 from tests.netutil import closed_port
 from tests.odbc_drivers import FREETDS, ODBC18, freetds_library, why_no_odbc18
-from tui.diagnosis.explain.catalog import default_catalog
-from tui.probes.login import (
+from tui.knowledge.explain.catalog import default_catalog
+from tui.probes.odbc_login import (
     Drivers,
     Family,
     OdbcLoginResult,

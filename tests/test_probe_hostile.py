@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 
 from tui.probes.browser import BrowserStatus, probe_browser
-from tui.probes.tds import PreloginStatus, probe_prelogin
+from tui.probes.prelogin import PreloginStatus, probe_prelogin
 
 TIMEOUT = 1.0
 SLACK = 0.5

@@ -12,7 +12,8 @@ from typing import Any
 
 from tests.test_check_scenarios import TIMEOUT, check
 from tests.tls_lab import client_env, serving
-from tui.diagnosis.fixes import render_fix, template
+from tui.knowledge.fixes.catalog import render_fix, template
+from tui.knowledge.fixes.values import FixValues
 from tui.target import parse_target
 
 ODBC18_LINUX = "certificate verify failed:self-signed certificate"
@@ -108,22 +109,24 @@ def test_stalled_server_ends_within_the_timeout_plus_a_little() -> None:
 def test_tls_fix_templates_fill_the_targets_values() -> None:
     target = parse_target("Server=db1.corp.test,1533;HostNameInCertificate=sql.corp.test")
     facts = {"cert_name": "OLDHOST", "client_name": "sql.corp.test", "cert_issuer": "CN=Corp CA"}
-    fix = render_fix("host-name-in-certificate", target, facts)
+    fix = render_fix("host-name-in-certificate", FixValues.of(target, **facts))
     texts = [command.text for command in fix.commands]
     assert "Server=OLDHOST,1533" in texts
     assert "Server=db1.corp.test,1533;HostNameInCertificate=OLDHOST" in texts
-    provision = render_fix("provision-certificate", target, facts)
+    provision = render_fix("provision-certificate", FixValues.of(target, **facts))
     joined = "\n".join(c.text for c in provision.commands)
     assert "network.tlscert" in joined and "network.tlskey" in joined
     assert "Set-ItemProperty $net -Name Certificate" in joined
     assert 'icacls $file /grant "NT Service\\MSSQLSERVER:R"' in joined
     assert "sql.corp.test" in provision.title
-    trust = render_fix("trust-issuing-ca", target, facts)
+    trust = render_fix("trust-issuing-ca", FixValues.of(target, **facts))
     joined = "\n".join(c.text for c in trust.commands)
     for tool in ("update-ca-certificates", "update-ca-trust", "Import-Certificate"):
         assert tool in joined
     assert "security add-trusted-cert" in joined and "CN=Corp CA" in trust.title
     assert template("encrypt-optional").risk and template("trust-server-certificate").risk
     assert "does not help when the server forces" in template("encrypt-optional").why
-    tls12 = "\n".join(c.text for c in render_fix("enable-tls12", target, facts).commands)
+    tls12 = "\n".join(
+        c.text for c in render_fix("enable-tls12", FixValues.of(target, **facts)).commands
+    )
     assert "SCHANNEL" in tls12 and "network.tlsprotocols 1.2" in tls12

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.tls_lab import client_env, serving
-from tui.diagnosis.clients import BY_ID, LINUX, Outcome, Prediction, build_table
+from tui.knowledge.clients import BY_ID, LINUX, Outcome, Prediction, build_table
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, TLS_SCENARIOS, scenario
 from tui.lab.server import LabServer
 from tui.probes.tls import probe_tls

@@ -14,15 +14,18 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from tests.netutil import closed_port, full_backlog_listener
-from tui.diagnosis.context import Context
-from tui.diagnosis.engine import Tree, diagnose
-from tui.diagnosis.model import Conclude, Hop, Next, Observation, Status, Step
-from tui.diagnosis.vocabulary import RootCause
+from tui.engine.context import Context
+from tui.engine.facts import Fact
+from tui.engine.model import Conclude, Next, Observation, Status, Step
+from tui.engine.walk import Tree, diagnose
+from tui.knowledge.causes import Hop, RootCause
 from tui.probes.tcp import probe_tcp
 from tui.target import parse_target
 from tui.transcript.export import export, render, to_json
@@ -40,6 +43,12 @@ PASSWORD = "Tr4nscript-Secret-9931"
 REPO = Path(__file__).resolve().parent.parent
 
 
+@dataclass(frozen=True)
+class Addr(Fact):
+    key: ClassVar[str] = "addr"
+    address: str
+
+
 def _tcp_tree(address: str, port: int) -> Tree:
     async def noted(context: Context) -> Observation:
         return Observation(
@@ -47,7 +56,7 @@ def _tcp_tree(address: str, port: int) -> Tree:
             Status.PASS,
             f"target {context.target.data_source}",
             {"text": context.target.text},
-            {"address": address},
+            (Addr(address),),
         )
 
     async def connect(context: Context) -> Observation:
@@ -61,7 +70,14 @@ def _tcp_tree(address: str, port: int) -> Tree:
     return Tree(
         {
             "target": Step(
-                "target", "Read the target", "why", "src", Hop.CLIENT, {"ok": Next("tcp")}, noted
+                "target",
+                "Read the target",
+                "why",
+                "src",
+                Hop.CLIENT,
+                {"ok": Next("tcp")},
+                noted,
+                gives={"ok": (Addr,)},
             ),
             "tcp": Step(
                 "tcp",
@@ -71,7 +87,9 @@ def _tcp_tree(address: str, port: int) -> Tree:
                 Hop.PORT,
                 {
                     "REFUSED": Conclude(
-                        RootCause.PORT_REFUSED, "refused on {address}", ("start-engine-service",)
+                        RootCause.PORT_REFUSED,
+                        "refused on {addr.address}",
+                        ("start-engine-service",),
                     ),
                     "TIMEOUT": Conclude(
                         RootCause.PORT_FILTERED, "filtered", ("open-firewall-tcp",)
@@ -175,8 +193,8 @@ SCRIPT = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, {repo!r})
     from tests.test_transcript import _tcp_tree
-    from tui.diagnosis.context import Context
-    from tui.diagnosis.engine import diagnose
+    from tui.engine.context import Context
+    from tui.engine.walk import diagnose
     from tui.target import parse_target
     from tui.transcript.journal import Journal
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import string
 
-from tui.diagnosis import actions_login, actions_tls
-from tui.diagnosis.fixes import CATALOG, catalog_ids
-from tui.diagnosis.model import Conclude, Next
-from tui.diagnosis.tree import TREE
-from tui.diagnosis.vocabulary import MEANINGS, RootCause
+from tui.engine.model import Conclude, Next
+from tui.knowledge import server_findings
+from tui.knowledge.causes import MEANINGS, REGISTRY, RootCause
+from tui.knowledge.fixes.catalog import CATALOG, catalog_ids
+from tui.steps import login as actions_login
+from tui.steps import tls as actions_tls
+from tui.steps.tree import TREE
 
 # Root causes a verdict of the tree reaches; BAD_INPUT is also reached before the tree, by the
 # parser. Causes the tree does not reach yet are listed with the issue that brings them.
@@ -68,9 +70,12 @@ def test_fixes_referenced_exist_and_every_catalog_fix_is_used() -> None:
         for s in TREE.steps.values()
         for o in s.outcomes.values()
         if isinstance(o, Conclude)
-        for f in o.fixes
+        for f in (o.fixes if o.fixes is not None else REGISTRY[o.root_cause].fixes)
     }
     assert referenced <= catalog_ids()
+    assert {f for cause in REGISTRY.values() for f in cause.fixes} <= catalog_ids()
+    assert catalog_ids() >= server_findings.FIX_IDS  # this machine's own findings
+    referenced |= server_findings.FIX_IDS
     assert catalog_ids() >= actions_tls.FIX_IDS  # the TLS step names its fixes per failed check
     referenced |= actions_tls.FIX_IDS
     assert catalog_ids() >= actions_login.FIX_IDS  # the login step names its fixes per failure
@@ -80,7 +85,6 @@ def test_fixes_referenced_exist_and_every_catalog_fix_is_used() -> None:
         - referenced
         - {
             "update-service-password",
-            "fix-hosts-override",
         }
     )
     assert not unused, f"catalog fixes no verdict uses: {unused}"

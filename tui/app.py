@@ -20,8 +20,10 @@ from screens.start import StartRequest, StartScreen
 from screens.steps import StepsScreen
 from screens.transcript import TranscriptScreen
 from screens.verdict import VerdictScreen
-from tui.diagnosis.engine import Diagnosis, Tree
-from tui.diagnosis.vocabulary import RootCause
+from tui.engine.walk import Diagnosis, Tree
+from tui.knowledge.causes import RootCause
+from tui.platforms import current
+from tui.run import RunOptions
 from tui.secret import PLACEHOLDER, Secret
 from tui.target import Target, TargetError, parse_target
 from tui.transcript.journal import Journal, TranscriptError
@@ -175,7 +177,7 @@ class SqlreachApp(App[None]):
     @property
     def decision_tree(self) -> Tree:
         if self._tree is None:
-            from tui.diagnosis.tree import TREE
+            from tui.steps.tree import TREE
 
             self._tree = TREE
         return self._tree
@@ -236,14 +238,15 @@ class SqlreachApp(App[None]):
     def diagnose(self) -> None:
         session = self.session
         assert session is not None
-        settings = dict(self.settings)
-        settings["error_text"] = session.error_text
         run = Run(
             tree=self.decision_tree,
             target=session.target,
-            timeout=self.timeout,
-            settings=settings,
-            answers=dict(session.answers),
+            options=RunOptions(
+                timeout=self.timeout,
+                preset=dict(session.answers),
+                error_text=session.error_text,
+                extra=self.settings,
+            ),
             record=session.journal.record if session.journal else None,
             on_credentials=self.remember_credentials,
             credentials_screen=lambda target: CredentialsScreen(target, self.credential_lookup),
@@ -275,7 +278,7 @@ class SqlreachApp(App[None]):
         session.answers = {r.id: r.answer for r in diagnosis.steps if r.answer is not None}
         session.history.append(diagnosis)
         if session.journal is not None:
-            session.journal.fixes_shown([f.id for f in diagnosis.verdict.fixes], sys.platform)
+            session.journal.fixes_shown([f.id for f in diagnosis.verdict.fixes], current().value)
         answer = session.credentials
         if answer is not None and diagnosis.verdict.root_cause is RootCause.OK:
             kept = save_credentials(diagnosis.target, answer, self.credential_lookup)

@@ -11,10 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from tui import __version__
-
-EXIT_OK = 0
-EXIT_PROBLEM = 1
-EXIT_USAGE = 2
+from tui.exitcodes import ExitCode
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,7 +20,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         sys.stderr.write(f"sqlreach: error: {message}\n")
-        raise SystemExit(EXIT_USAGE)
+        raise SystemExit(ExitCode.USAGE)
 
 
 def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -109,16 +106,17 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from tui.check import CheckOptions, run_check
+    from tui.commands.check import CheckOptions, run_check
 
     if not 0 < args.timeout <= 600:
         sys.stderr.write("sqlreach: error: --timeout must be between 0 and 600 seconds\n")
-        return EXIT_USAGE
-    answers: dict[str, str] = {}
-    if args.on_server:
-        answers["on-server"] = args.on_server
-    if args.no_login:
-        answers["login-wanted"] = "skip"
+        return ExitCode.USAGE
+    from tui.steps.tree import Answers
+
+    answers = Answers(
+        on_server=None if args.on_server is None else args.on_server == "yes",
+        login=False if args.no_login else None,
+    )
     options = CheckOptions(
         target_text=args.target,
         output="json" if args.json else "markdown" if args.markdown else "text",
@@ -154,7 +152,7 @@ def _add_explain(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _run_explain(args: argparse.Namespace) -> int:
-    from tui.diagnosis.explain.command import ExplainOptions, run_explain
+    from tui.commands.explain import ExplainOptions, run_explain
 
     options = ExplainOptions(
         text=" ".join(args.text) if args.text else None,
@@ -191,7 +189,7 @@ def _add_transcripts(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _run_transcripts(args: argparse.Namespace) -> int:
-    from tui.transcript import command
+    from tui.commands import transcripts as command
 
     if args.action == "show":
         return command.run_show(args.id, sys.stdout)
@@ -221,7 +219,7 @@ def _add_creds(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _run_creds(args: argparse.Namespace) -> int:
-    from tui.credentials_command import run_forget, run_list
+    from tui.commands.creds import run_forget, run_list
 
     if args.action == "forget":
         return run_forget(args.target, args.user, args.passphrase_env, sys.stdout)
@@ -241,7 +239,7 @@ def _add_lab(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _run_lab(args: argparse.Namespace) -> int:
-    from tui.lab import command
+    from tui.commands import lab as command
 
     words: list[str] = args.words
     if words[:1] == ["list"]:
@@ -279,14 +277,14 @@ def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _run_scan(args: argparse.Namespace) -> int:
-    from tui.scan import run_scan
+    from tui.commands.scan import run_scan
 
     if args.concurrency < 1 or not 0 < args.timeout <= 600:
         sys.stderr.write(
             "sqlreach: error: --concurrency must be 1 or more and --timeout "
             "between 0 and 600 seconds\n"
         )
-        return EXIT_USAGE
+        return ExitCode.USAGE
     return run_scan(
         args.file,
         fmt=args.format,

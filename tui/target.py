@@ -171,11 +171,73 @@ class Target:
             "servername": self.servername,
             "provider": self.provider,
             "timeout": self.timeout,
+            "pipe": self.pipe,
+            "authentication": self.authentication,
+            "multi_subnet_failover": self.multi_subnet_failover,
+            "application_name": self.application_name,
             "form": self.form.value,
             "text": self.text,
             "origins": {name: origin.to_json() for name, origin in self.origins.items()},
             "notes": list(self.notes),
         }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> Target:
+        """Read back what `to_json` wrote (a transcript's target): never a password."""
+
+        def text(name: str) -> str | None:
+            value = document.get(name)
+            return None if value is None else str(value)
+
+        def flag(name: str) -> bool | None:
+            value = document.get(name)
+            return value if isinstance(value, bool) else None
+
+        def number(name: str) -> int | None:
+            value = document.get(name)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        forms = {form.value: form for form in Form}
+        sources = {source.value: source for source in Source}
+        origins = document.get("origins")
+        notes = document.get("notes")
+        return cls(
+            form=forms.get(str(document.get("form")), Form.SERVER),
+            text=str(document.get("text") or ""),
+            host=text("host"),
+            instance=text("instance"),
+            port=number("port"),
+            protocol=text("protocol"),
+            dac=bool(document.get("dac")),
+            pipe=text("pipe"),
+            database=text("database"),
+            user=text("user"),
+            integrated_security=bool(document.get("integrated_security")),
+            authentication=text("authentication"),
+            encrypt=text("encrypt"),
+            trust_server_certificate=flag("trust_server_certificate"),
+            host_name_in_certificate=text("host_name_in_certificate"),
+            driver=text("driver"),
+            provider=text("provider"),
+            dsn=text("dsn"),
+            servername=text("servername"),
+            timeout=number("timeout"),
+            multi_subnet_failover=flag("multi_subnet_failover"),
+            application_name=text("application_name"),
+            origins=MappingProxyType(
+                {
+                    str(name): Origin(
+                        sources.get(str(origin.get("source")), Source.STRING),
+                        str(origin.get("detail", "")),
+                    )
+                    for name, origin in origins.items()
+                    if isinstance(origin, dict)
+                }
+                if isinstance(origins, dict)
+                else {}
+            ),
+            notes=tuple(str(note) for note in notes) if isinstance(notes, list) else (),
+        )
 
 
 # ---------------------------------------------------------------------------------------------

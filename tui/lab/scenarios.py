@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
-from tui.diagnosis.vocabulary import RootCause
+from tui.knowledge.causes import RootCause
 from tui.lab.certs import CertSpec
 from tui.wire.prelogin import Encryption
 

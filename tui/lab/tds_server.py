@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import ssl
 import struct
 from collections.abc import Sequence
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from typing import Final
 
 from tui.lab.scenarios import LabInstance, Scenario
-from tui.probes import serverinfo
 from tui.wire import login7, prelogin, tds, tokens
 from tui.wire.errors import WireError
 from tui.wire.prelogin import Encryption
@@ -274,22 +274,28 @@ class TdsServer:
         text = _batch_text(payload)
         if "@@servername" in text.casefold():
             scenario = self.scenario
-            row = (
-                scenario.server_name,
-                scenario.machine_name,
-                self.instance.version,
-                scenario.edition,
-                "TCP",
-                "SQL",
-                "TRUE" if session.encrypted else "FALSE",
-                _listening(session),
-            )
-            reply = session.result_set(serverinfo.COLUMNS, [row]) + session.done(
-                tokens.DONE_COUNT, rowcount=1
-            )
+            known = {
+                "server_name": scenario.server_name,
+                "machine_name": scenario.machine_name,
+                "product_version": self.instance.version,
+                "edition": scenario.edition,
+                "net_transport": "TCP",
+                "auth_scheme": "SQL",
+                "encrypt_option": "TRUE" if session.encrypted else "FALSE",
+                "listening_ports": _listening(session),
+            }
+            names = _column_names(text) or ("",)  # SELECT @@SERVERNAME: one unnamed column
+            row = tuple(known.get(name.casefold() or "server_name") for name in names)
+            reply = session.result_set(names, [row]) + session.done(tokens.DONE_COUNT, rowcount=1)
         else:
             reply = session.done(0)
         await session.send(tds.PacketType.REPLY, reply)
+
+
+def _column_names(text: str) -> tuple[str, ...]:
+    """The names a real server gives the columns: the aliases of the batch's last SELECT."""
+    last = text[text.casefold().rfind("select") :]
+    return tuple(re.findall(r"\bAS\s+\[?(\w+)\]?\s*(?:,|;|$)", last, flags=re.IGNORECASE))
 
 
 async def _say_nothing(session: Session) -> None:

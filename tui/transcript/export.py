@@ -14,10 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
-from tui.diagnosis.path import hop_states, path_line
+from tui.render.path import hop_states, path_line
+from tui.render.svg import verdict_svg
 from tui.transcript.journal import FILE_MODE, TranscriptError
 from tui.transcript.store import Session
-from tui.transcript.svg import verdict_svg
 
 FORMATS: Final = ("md", "html", "json")
 

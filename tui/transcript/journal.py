@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import secrets as random_tokens
-import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from tui import __version__
-from tui.diagnosis.model import (
+from tui.engine.model import (
     Event,
     ProbeFinished,
     ProbeStarted,
@@ -28,6 +27,7 @@ from tui.diagnosis.model import (
     StepStarted,
     VerdictReached,
 )
+from tui.platforms import current
 from tui.secret import Secret, redact
 from tui.target import Target
 
@@ -229,6 +229,4 @@ class Journal:
 
 
 def platform_name() -> str:
-    if sys.platform.startswith("win"):
-        return "windows"
-    return "macos" if sys.platform == "darwin" else "linux"
+    return current().value

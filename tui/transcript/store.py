@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import platformdirs
 
-from tui.diagnosis.model import StepRecord
+from tui.engine.model import StepRecord
 from tui.target import Target
 from tui.transcript.journal import Environment, Journal, TranscriptError, new_session_id
 

@@ -7,13 +7,11 @@ The API the diagnosis uses:
 - `await read_server_view(environment, instance=..., port=..., timeout=...) -> ServerView`: this
   machine's SQL Server (services, TCP settings, listeners, firewall, error log, events), and
   `server_view_from_sqlcheck(text)` for a SQLCheck report from another machine.
-- `compare(port_tried, server_view) -> tuple[Finding, ...]`: each mismatch, with its fix ids.
 Everything reads the machine through `Environment` (registry, commands, files), so it runs the
 same in tests on any platform.
 """
 
 from tui.probes.local.aliases import AliasKind, AliasResolution, resolve_aliases
-from tui.probes.local.findings import FIX_IDS, Finding, Severity, compare
 from tui.probes.local.server import (
     InstanceView,
     LocalIdentity,
@@ -26,16 +24,12 @@ from tui.probes.local.server import (
 from tui.probes.local.system import Environment
 
 __all__ = [
-    "FIX_IDS",
     "AliasKind",
     "AliasResolution",
     "Environment",
-    "Finding",
     "InstanceView",
     "LocalIdentity",
     "ServerView",
-    "Severity",
-    "compare",
     "detect_this_machine",
     "local_identity",
     "read_server_view",

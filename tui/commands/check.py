@@ -1,0 +1,273 @@
+"""`sqlreach check`: the diagnosis without questions, printed as text, JSON or Markdown."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from tui.engine.walk import Diagnosis
+from tui.exitcodes import ExitCode
+from tui.knowledge.causes import RootCause
+from tui.platforms import Platform, current
+from tui.run import RunOptions, start_run
+from tui.secret import Secret, redact
+from tui.steps.tree import Answers
+from tui.target import Origin, Source, Target, TargetError, parse_target
+from tui.transcript.journal import Journal, TranscriptError
+
+if TYPE_CHECKING:
+    from tui.credentials import StoredCredential
+
+
+class UsageError(ValueError):
+    """A flag that cannot be honoured (an empty environment variable, say)."""
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    target_text: str
+    output: str = "text"  # text, json, markdown
+    timeout: float = 3.0
+    user: str | None = None
+    password_env: str | None = None
+    passphrase_env: str | None = None  # the encrypted credentials file's passphrase
+    answers: Answers = field(default_factory=Answers)
+    transcript: str | None = None
+    dns_server: str | None = None
+    error: str | None = None
+    error_file: str | None = None
+    client: str | None = None  # --client NAME: which driver will connect
+    driver: str | None = None  # --driver NAME: log in through pyodbc with this ODBC driver
+    native: bool = False  # --native: log in with sqlreach's own TDS login, whatever the driver
+
+
+def run_check(options: CheckOptions, out: TextIO) -> int:
+    try:
+        target = apply_credentials(parse_target(options.target_text), options)
+        if options.dns_server:
+            dns_settings(options.dns_server)
+        error_text = read_error_text(options)
+        options = _with_client(options)
+    except (TargetError, UsageError) as error:
+        _emit_bad_input(options, str(error), out)
+        return ExitCode.USAGE
+    try:
+        journal = _open_journal(target, options)
+    except TranscriptError as error:
+        sys.stderr.write(f"sqlreach: {error}\n")
+        return ExitCode.USAGE
+    try:
+        if journal is not None and error_text:
+            journal.error_text(error_text)
+        diagnosis = asyncio.run(run_diagnosis(target, options, journal, error_text))
+    finally:
+        if journal is not None:
+            journal.close()
+    _emit(options, diagnosis, out)
+    cause = diagnosis.verdict.root_cause
+    if cause is RootCause.BAD_INPUT:  # a DSN or alias that names nothing: still bad input
+        return ExitCode.USAGE
+    return ExitCode.OK if cause is RootCause.OK else ExitCode.PROBLEM
+
+
+async def run_diagnosis(
+    target: Target,
+    options: CheckOptions,
+    journal: Journal | None = None,
+    error_text: str | None = None,
+) -> Diagnosis:
+    run = RunOptions(
+        timeout=options.timeout,
+        answers=options.answers,
+        error_text=error_text,
+        native_login=options.native,
+        dns=dns_settings(options.dns_server) if options.dns_server else None,
+    )
+    return await start_run(target, run, emit=journal.record if journal is not None else None)
+
+
+def read_error_text(options: CheckOptions) -> str | None:
+    """`--error TEXT` or `--error-file FILE`, decoded like `sqlreach explain` decodes it."""
+    from tui.knowledge.explain.textinput import (
+        InputError,
+        decode_argument,
+        decode_bytes,
+        read_capped,
+    )
+
+    try:
+        if options.error is not None:
+            return decode_argument(options.error).text
+        if options.error_file is None:
+            return None
+        if options.error_file == "-":
+            return decode_bytes(*read_capped(sys.stdin.buffer)).text
+        with open(options.error_file, "rb") as handle:
+            return decode_bytes(*read_capped(handle)).text
+    except InputError as error:
+        raise UsageError(f"the error text: {error}") from None
+    except OSError as error:
+        raise UsageError(
+            f"--error-file: cannot read {options.error_file}: {error.strerror}"
+        ) from None
+
+
+def _with_client(options: CheckOptions) -> CheckOptions:
+    """`--client odbc18` (or an alias such as mssql-python) answers the tree's client step."""
+    if options.client is None:
+        return options
+    from tui.knowledge.clients import names_for_help, resolve_name
+
+    family = resolve_name(options.client)
+    if family is None:
+        raise UsageError(
+            f"--client: no client family '{options.client}'; known: {names_for_help()}"
+        )
+    return dataclasses.replace(options, answers=dataclasses.replace(options.answers, client=family))
+
+
+def dns_settings(server: str) -> dict[str, Any]:
+    """`--dns-server 10.0.0.53` or `127.0.0.5:5353` or `[::1]:53`: ask only that server."""
+    host, port_text = server, "53"
+    if server.startswith("["):
+        host, _, rest = server[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else "53"
+    elif server.count(":") == 1:
+        host, _, port_text = server.partition(":")
+    try:
+        ipaddress.ip_address(host)
+        port = int(port_text)
+        if not 0 < port < 65536:
+            raise ValueError(port)
+    except ValueError:
+        raise UsageError(
+            f"--dns-server wants an IP address and an optional port, not '{server}'"
+        ) from None
+    return {"nameservers": [host], "port": port, "system_resolver": False}
+
+
+def _open_journal(target: Target, options: CheckOptions) -> Journal | None:
+    if not options.transcript:
+        return None
+    path = Path(options.transcript)
+    if path.exists():
+        raise TranscriptError(f"{path} exists already: give a new file for the transcript")
+    return Journal.create(target, path, origin="check")
+
+
+def apply_credentials(target: Target, options: CheckOptions) -> Target:
+    """`--user`, `--password-env` and `--driver` override what the connection string says."""
+    changes: dict[str, Any] = {}
+    origins: dict[str, Origin] = {}
+    if options.driver:
+        name = options.driver.strip().strip("{}").strip()
+        if not name:
+            raise UsageError("--driver wants the name of an ODBC driver")
+        changes["driver"] = name
+        origins["driver"] = Origin(Source.FLAG, "--driver")
+    if options.user:
+        changes["user"] = options.user
+        origins["user"] = Origin(Source.FLAG, "--user")
+    if options.password_env:
+        value = os.environ.get(options.password_env)
+        if value is None:
+            raise UsageError(f"--password-env: the variable {options.password_env} is not set")
+        changes["password"] = Secret(value)
+        origins["password"] = Origin(Source.FLAG, f"--password-env {options.password_env}")
+    target = target.replace(origins=origins, **changes) if changes else target
+    return _saved_password(target, options.passphrase_env)
+
+
+def _saved_password(target: Target, passphrase_env: str | None = None) -> Target:
+    """A user without a password: look in the keyring, then in the encrypted file when its
+    passphrase is in `--passphrase-env` (never a prompt in `check`). With that flag the file
+    may supply the user too."""
+    if target.password is not None or target.integrated_security:
+        return target
+    if not target.user and not passphrase_env:
+        return target
+    from tui.credentials import KeyringStore, keyring_availability, target_key
+
+    key = target_key(target)
+    stored: StoredCredential | None = None
+    where = f"saved for {key}"
+    if target.user and keyring_availability().ok:
+        stored = KeyringStore().load(key, target.user)
+    if stored is None and passphrase_env:
+        stored = _from_file(key, target.user, passphrase_env)
+        where = f"the encrypted credentials file, saved for {key}"
+    if stored is None:
+        return target
+    origins = {"password": Origin(Source.KEYRING, where)}
+    if not target.user:
+        origins["user"] = Origin(Source.KEYRING, where)
+    return target.replace(origins=origins, user=stored.user, password=stored.password)
+
+
+def _from_file(key: str, user: str | None, passphrase_env: str) -> StoredCredential | None:
+    from tui.credentials import (
+        CredentialError,
+        EncryptedFileStore,
+        WrongPassphrase,
+        default_file,
+    )
+
+    passphrase = os.environ.get(passphrase_env)
+    if passphrase is None:
+        raise UsageError(f"--passphrase-env: the variable {passphrase_env} is not set")
+    if not passphrase:
+        raise UsageError(f"--passphrase-env: the variable {passphrase_env} is empty")
+    try:
+        return EncryptedFileStore(Secret(passphrase)).load(key, user)
+    except WrongPassphrase:
+        raise UsageError(
+            f"--passphrase-env: the passphrase in {passphrase_env} does not open "
+            f"{default_file()} (wrong passphrase, or the file was altered)"
+        ) from None
+    except CredentialError as error:
+        raise UsageError(f"--passphrase-env: {error}") from None
+
+
+def _emit_bad_input(options: CheckOptions, message: str, out: TextIO) -> None:
+    message = redact(message)
+    if options.output == "json":
+        document: dict[str, Any] = {
+            "target": None,
+            "root_cause": RootCause.BAD_INPUT.value,
+            "summary": message,
+            "steps": [],
+            "fixes": [],
+            "clients": [],
+        }
+        out.write(json.dumps(document, indent=2) + "\n")
+    elif options.output == "markdown":
+        out.write(f"## sqlreach: `BAD_INPUT`\n\n{message}\n")
+    else:
+        out.write(f"Verdict: BAD_INPUT\n\n{message}\n")
+
+
+def _emit(options: CheckOptions, diagnosis: Diagnosis, out: TextIO) -> None:
+    from tui.render import report
+
+    if options.output == "json":
+        out.write(report.to_json(diagnosis) + "\n")
+    elif options.output == "markdown":
+        out.write(report.to_markdown(diagnosis))
+    else:
+        out.write(report.to_text(diagnosis, platform_first=_platform()))
+
+
+def _platform() -> str:
+    """The fix commands shown first: those for the system this runs on."""
+    return {
+        Platform.WINDOWS: "windows-cmd",
+        Platform.MACOS: "macos",
+        Platform.LINUX: "linux",
+    }[current()]

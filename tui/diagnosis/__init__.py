@@ -1,1 +1,0 @@
-"""The decision tree as data, the fix catalog, and the engine that walks them."""
