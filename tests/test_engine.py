@@ -213,3 +213,69 @@ def test_fill_refuses_missing_facts() -> None:
         fill("{a.port} and {b.host}", {"a": Seen(1)})
     with pytest.raises(FactError, match="has no 'name'"):
         fill("{a.name}", {"a": Seen(1)})
+
+
+async def test_notes_and_fixes_of_every_step_reach_the_verdict() -> None:
+    """Two steps that both add a note and a fix: the verdict has both, the concluding step's
+    fixes first (before, the later step's replaced the earlier's, so a finding on the server
+    vanished when the TLS step concluded)."""
+
+    def adding(outcome: str, note: str, fix: str):
+        async def action(context: Context) -> Observation:
+            return Observation(outcome, Status.WARN, note, notes=(note,), fixes=(fix,))
+
+        return action
+
+    tree = Tree(
+        {
+            "server": Step(
+                "server",
+                "Server",
+                "",
+                "",
+                Hop.CLIENT,
+                {"done": Next("tls")},
+                adding("done", "TCP/IP is disabled on this machine", "enable-tcp"),
+            ),
+            "tls": Step(
+                "tls",
+                "TLS",
+                "",
+                "",
+                Hop.TLS,
+                {"failed": Conclude(RootCause.TLS_FAILED, "TLS fails.", ())},
+                adding("failed", "the certificate is self-signed", "provision-certificate"),
+            ),
+        },
+        "server",
+    )
+    diagnosis = await diagnose(tree, Context(parse_target("db1"), timeout=1.0))
+    verdict = diagnosis.verdict
+    assert verdict.summary == (
+        "TLS fails. TCP/IP is disabled on this machine. The certificate is self-signed."
+    )
+    assert [fix.id for fix in verdict.fixes] == ["provision-certificate", "enable-tcp"]
+
+
+async def test_a_fact_recorded_twice_is_a_tree_error() -> None:
+    async def twice(context: Context) -> Observation:
+        return Observation("go", Status.PASS, "", facts=(Where("a"),))
+
+    tree = Tree(
+        {
+            "a": Step("a", "A", "", "", Hop.NAME, {"go": Next("b")}, twice, gives={"go": (Where,)}),
+            "b": Step(
+                "b",
+                "B",
+                "",
+                "",
+                Hop.NAME,
+                {"go": Conclude(RootCause.OK, "ok")},
+                twice,
+                gives={"go": (Where,)},
+            ),
+        },
+        "a",
+    )
+    with pytest.raises(TreeError, match="recorded twice"):
+        await diagnose(tree, Context(parse_target("db1"), timeout=1.0))
