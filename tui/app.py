@@ -46,21 +46,15 @@ class KeyringLookup:
     def store(self) -> CredentialStore | None:
         if self.injected is not None:
             return self.injected
-        from tui.credentials import KeyringStore, keyring_availability
+        from tui.credentials import system_keyring
 
-        return KeyringStore() if keyring_availability().ok else None
+        return system_keyring()
 
     def saved(self, target: Target) -> tuple[str, Secret] | None:
-        from tui.credentials import CredentialError, target_key
+        from tui.credentials import find_saved
 
-        store = self.store()
-        if store is None:
-            return None
-        try:
-            stored = store.load(target_key(target), target.user)
-        except CredentialError:
-            return None
-        return (stored.user, stored.password) if stored else None
+        found = find_saved(target, keyring=self.store())
+        return (found.user, found.password) if found else None
 
     def keyring_state(self) -> tuple[bool, str]:
         if self.injected is not None:
@@ -76,16 +70,10 @@ class KeyringLookup:
         return users_in_file(target_key(target))
 
     def unlock(self, target: Target, user: str | None, passphrase: Secret) -> Unlocked:
-        from tui.credentials import (
-            CredentialError,
-            EncryptedFileStore,
-            WrongPassphrase,
-            target_key,
-        )
+        from tui.credentials import CredentialError, WrongPassphrase, find_saved, target_key
 
-        key = target_key(target)
         try:
-            stored = EncryptedFileStore(passphrase).load(key, user)
+            found = find_saved(target.replace(user=user), passphrase=passphrase)
         except WrongPassphrase:
             return Unlocked(
                 problem="That passphrase does not open the encrypted file (or the file was "
@@ -93,9 +81,11 @@ class KeyringLookup:
             )
         except CredentialError as error:
             return Unlocked(problem=f"The encrypted file cannot be used: {error}.")
-        if stored is None:
-            return Unlocked(problem=f"The encrypted file holds no credentials for {key}.")
-        return Unlocked(stored.user, stored.password)
+        if found is None:
+            return Unlocked(
+                problem=f"The encrypted file holds no credentials for {target_key(target)}."
+            )
+        return Unlocked(found.user, found.password)
 
 
 def save_credentials(

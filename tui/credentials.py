@@ -378,3 +378,44 @@ def users_in_file(
 
 def describe(entry: Entry) -> dict[str, Any]:
     return {"target": entry.target_key, "user": entry.user, "backend": entry.backend}
+
+
+@dataclass(frozen=True)
+class Found:
+    """Credentials found for a target, and where (for the target's origins)."""
+
+    user: str
+    password: Secret
+    where: str
+
+
+def find_saved(
+    target: Target,
+    *,
+    keyring: CredentialStore | None = None,
+    passphrase: Secret | None = None,
+) -> Found | None:
+    """The one lookup of saved credentials, for `check` and the wizard alike: the keyring (or
+    the store given) first, then the encrypted file when its passphrase is given. A wrong
+    passphrase or a damaged file raises (`WrongPassphrase`, `CredentialError`); a keyring that
+    cannot be read is simply not there."""
+    key = target_key(target)
+    if keyring is not None:
+        try:
+            stored = keyring.load(key, target.user)
+        except CredentialError:
+            stored = None
+        if stored is not None:
+            return Found(stored.user, stored.password, f"saved for {key}")
+    if passphrase is not None:
+        stored = EncryptedFileStore(passphrase).load(key, target.user)
+        if stored is not None:
+            return Found(
+                stored.user, stored.password, f"the encrypted credentials file, saved for {key}"
+            )
+    return None
+
+
+def system_keyring() -> CredentialStore | None:
+    """The OS keyring when it works here, else None (a headless session)."""
+    return KeyringStore() if keyring_availability().ok else None

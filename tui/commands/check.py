@@ -10,7 +10,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from tui.engine.walk import Diagnosis
 from tui.exitcodes import ExitCode
@@ -21,9 +21,6 @@ from tui.secret import Secret, redact
 from tui.steps.tree import Answers
 from tui.target import Origin, Source, Target, TargetError, parse_target
 from tui.transcript.journal import Journal, TranscriptError
-
-if TYPE_CHECKING:
-    from tui.credentials import StoredCredential
 
 
 class UsageError(ValueError):
@@ -193,39 +190,19 @@ def _saved_password(target: Target, passphrase_env: str | None = None) -> Target
         return target
     if not target.user and not passphrase_env:
         return target
-    from tui.credentials import KeyringStore, keyring_availability, target_key
-
-    key = target_key(target)
-    stored: StoredCredential | None = None
-    where = f"saved for {key}"
-    if target.user and keyring_availability().ok:
-        stored = KeyringStore().load(key, target.user)
-    if stored is None and passphrase_env:
-        stored = _from_file(key, target.user, passphrase_env)
-        where = f"the encrypted credentials file, saved for {key}"
-    if stored is None:
-        return target
-    origins = {"password": Origin(Source.KEYRING, where)}
-    if not target.user:
-        origins["user"] = Origin(Source.KEYRING, where)
-    return target.replace(origins=origins, user=stored.user, password=stored.password)
-
-
-def _from_file(key: str, user: str | None, passphrase_env: str) -> StoredCredential | None:
     from tui.credentials import (
         CredentialError,
-        EncryptedFileStore,
         WrongPassphrase,
         default_file,
+        find_saved,
+        system_keyring,
     )
 
-    passphrase = os.environ.get(passphrase_env)
-    if passphrase is None:
-        raise UsageError(f"--passphrase-env: the variable {passphrase_env} is not set")
-    if not passphrase:
-        raise UsageError(f"--passphrase-env: the variable {passphrase_env} is empty")
+    passphrase = _passphrase(passphrase_env) if passphrase_env else None
     try:
-        return EncryptedFileStore(Secret(passphrase)).load(key, user)
+        found = find_saved(
+            target, keyring=system_keyring() if target.user else None, passphrase=passphrase
+        )
     except WrongPassphrase:
         raise UsageError(
             f"--passphrase-env: the passphrase in {passphrase_env} does not open "
@@ -233,6 +210,21 @@ def _from_file(key: str, user: str | None, passphrase_env: str) -> StoredCredent
         ) from None
     except CredentialError as error:
         raise UsageError(f"--passphrase-env: {error}") from None
+    if found is None:
+        return target
+    origins = {"password": Origin(Source.KEYRING, found.where)}
+    if not target.user:
+        origins["user"] = Origin(Source.KEYRING, found.where)
+    return target.replace(origins=origins, user=found.user, password=found.password)
+
+
+def _passphrase(variable: str) -> Secret:
+    value = os.environ.get(variable)
+    if value is None:
+        raise UsageError(f"--passphrase-env: the variable {variable} is not set")
+    if not value:
+        raise UsageError(f"--passphrase-env: the variable {variable} is empty")
+    return Secret(value)
 
 
 def _emit_bad_input(options: CheckOptions, message: str, out: TextIO) -> None:
