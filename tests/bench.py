@@ -24,12 +24,11 @@ from tests.lab_fixtures import in_background
 from tests.labfarm import farm
 from tests.odbc_drivers import FREETDS, ODBC18, register_drivers
 from tests.tls_lab import client_env, serving
-from tui.engine.context import Context
-from tui.engine.walk import diagnose
+from tui.engine.settings import Settings
 from tui.knowledge.explain import explain
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, SCENARIOS
-from tui.steps.login import NATIVE
-from tui.steps.tree import TREE
+from tui.run import RunOptions, start_run
+from tui.steps.tree import Answers
 from tui.target import parse_target
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,11 +64,9 @@ def trusting(env: dict[str, str]) -> Iterator[None]:
 
 
 async def verdict_in_process(target: str, timeout: float) -> tuple[str, float]:
-    context = Context(
-        parse_target(target), timeout=timeout, answers={"on-server": "no", "error": "none"}
-    )
+    options = RunOptions(timeout=timeout, answers=Answers(on_server=False))
     started = time.perf_counter()
-    diagnosis = await diagnose(TREE, context)
+    diagnosis = await start_run(parse_target(target), options)
     return diagnosis.verdict.root_cause.value, time.perf_counter() - started
 
 
@@ -317,14 +314,13 @@ def login_by_client() -> str:
             target = parse_target(base if driver is None else f"Driver={{{driver}}};{base}")
             samples, cause = [], ""
             for _ in range(RUNS):
-                context = Context(
-                    target,
+                options = RunOptions(
                     timeout=TIMEOUT,
-                    answers={"on-server": "no", "error": "none"},
-                    settings={NATIVE: True} if extra.get("native") else {},
+                    answers=Answers(on_server=False),
+                    settings=Settings(native_login=bool(extra.get("native"))),
                 )
                 started = time.perf_counter()
-                diagnosis = asyncio.run(diagnose(TREE, context))
+                diagnosis = asyncio.run(start_run(target, options))
                 samples.append(time.perf_counter() - started)
                 cause = diagnosis.verdict.root_cause.value
             rows.append([label, cause, f"{median_ms(samples):.1f} ms"])

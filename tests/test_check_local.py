@@ -14,6 +14,7 @@ from tests.lab_fixtures import in_background, running
 from tests.localenv import Replay, make_env, ok
 from tests.test_local_findings import text
 from tui.engine.context import Context
+from tui.engine.settings import Settings
 from tui.engine.walk import diagnose
 from tui.knowledge.causes import RootCause
 from tui.lab.scenarios import MOVED_PORT
@@ -80,7 +81,10 @@ async def test_on_the_server_its_configuration_joins_the_verdict(tmp_path: Path)
     async with running("service-stopped") as lab:
         target = parse_target(lab.target)
         context = Context(
-            target, timeout=1.0, answers={"on-server": "yes"}, settings={"environment": environment}
+            target,
+            timeout=1.0,
+            answers={"on-server": "yes"},
+            settings=Settings(environment=environment),
         )
         diagnosis = await diagnose(TREE, context)
     assert diagnosis.verdict.root_cause is RootCause.PORT_REFUSED

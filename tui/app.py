@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -20,6 +20,7 @@ from screens.start import StartRequest, StartScreen
 from screens.steps import StepsScreen
 from screens.transcript import TranscriptScreen
 from screens.verdict import VerdictScreen
+from tui.engine.settings import Settings
 from tui.engine.walk import Diagnosis, Tree
 from tui.knowledge.causes import RootCause
 from tui.platforms import current
@@ -148,7 +149,7 @@ class SqlreachApp(App[None]):
         sessions_dir: Path | None = None,
         record: bool = True,
         show_timings: bool = True,
-        settings: dict[str, Any] | None = None,
+        settings: Settings | None = None,
         credential_lookup: KeyringLookup | None = None,
     ) -> None:
         super().__init__()
@@ -160,7 +161,7 @@ class SqlreachApp(App[None]):
         self.sessions_dir = sessions_dir
         self.record = record
         self.show_timings = show_timings
-        self.settings = dict(settings or {})
+        self.settings = settings or Settings()
         self.credential_lookup = credential_lookup
         self.session: Session | None = None
 
@@ -234,8 +235,7 @@ class SqlreachApp(App[None]):
             options=RunOptions(
                 timeout=self.timeout,
                 preset=dict(session.answers),
-                error_text=session.error_text,
-                extra=self.settings,
+                settings=replace(self.settings, error_text=session.error_text),
             ),
             record=session.journal.record if session.journal else None,
             on_credentials=self.remember_credentials,
@@ -354,7 +354,7 @@ def make_app(
     sessions_dir: Path | None = None,
     record: bool = True,
     show_timings: bool = True,
-    settings: dict[str, Any] | None = None,
+    settings: Settings | None = None,
     credential_store: CredentialStore | None = None,
 ) -> SqlreachApp:
     """One factory for the CLI and the tests. `credential_store` replaces the system keyring

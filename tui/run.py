@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from tui.engine.context import Asker, Context
 from tui.engine.model import Event
+from tui.engine.settings import Settings
 from tui.engine.walk import Diagnosis, Tree, diagnose
-from tui.steps.login import NATIVE
 from tui.steps.tree import TREE, Answers
 from tui.target import Target
 
@@ -27,18 +26,7 @@ class RunOptions:
     timeout: float = 3.0  # per probe, seconds
     answers: Answers = field(default_factory=Answers)
     preset: Mapping[str, str] = field(default_factory=dict)  # answers kept from a walk before
-    error_text: str | None = None  # the error the person saw, read first
-    native_login: bool = False  # log in with sqlreach's own TDS login, whatever the driver
-    dns: Mapping[str, Any] | None = None  # ask only this DNS server (`--dns-server`)
-    extra: Mapping[str, Any] = field(default_factory=dict)  # tests: another machine to read
-
-    def settings(self) -> dict[str, Any]:
-        settings: dict[str, Any] = {**self.extra, "error_text": self.error_text}
-        if self.native_login:
-            settings[NATIVE] = True
-        if self.dns is not None:
-            settings["dns"] = dict(self.dns)
-        return settings
+    settings: Settings = field(default_factory=Settings)
 
 
 def new_context(
@@ -54,7 +42,7 @@ def new_context(
         answers={**options.preset, **options.answers.by_step()},
         asker=asker,
         emit=emit,
-        settings=options.settings(),
+        settings=options.settings,
     )
 
 

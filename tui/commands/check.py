@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from tui.engine.settings import DnsServer, Settings
 from tui.engine.walk import Diagnosis
 from tui.exitcodes import ExitCode
 from tui.knowledge.causes import RootCause
@@ -83,9 +84,11 @@ async def run_diagnosis(
     run = RunOptions(
         timeout=options.timeout,
         answers=options.answers,
-        error_text=error_text,
-        native_login=options.native,
-        dns=dns_settings(options.dns_server) if options.dns_server else None,
+        settings=Settings(
+            error_text=error_text,
+            native_login=options.native,
+            dns=dns_settings(options.dns_server) if options.dns_server else None,
+        ),
     )
     return await start_run(target, run, emit=journal.record if journal is not None else None)
 
@@ -130,7 +133,7 @@ def _with_client(options: CheckOptions) -> CheckOptions:
     return dataclasses.replace(options, answers=dataclasses.replace(options.answers, client=family))
 
 
-def dns_settings(server: str) -> dict[str, Any]:
+def dns_settings(server: str) -> DnsServer:
     """`--dns-server 10.0.0.53` or `127.0.0.5:5353` or `[::1]:53`: ask only that server."""
     host, port_text = server, "53"
     if server.startswith("["):
@@ -147,7 +150,7 @@ def dns_settings(server: str) -> dict[str, Any]:
         raise UsageError(
             f"--dns-server wants an IP address and an optional port, not '{server}'"
         ) from None
-    return {"nameservers": [host], "port": port, "system_resolver": False}
+    return DnsServer(host, port)
 
 
 def _open_journal(target: Target, options: CheckOptions) -> Journal | None:

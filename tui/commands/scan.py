@@ -14,10 +14,11 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final, TextIO
 
+from tui.engine.settings import DnsServer, Settings
 from tui.exitcodes import ExitCode
 from tui.knowledge.causes import RootCause
 from tui.run import RunOptions, start_run
@@ -107,10 +108,10 @@ async def scan(
     *,
     timeout: float,
     concurrency: int,
-    dns: Mapping[str, Any] | None = None,
+    dns: DnsServer | None = None,
     progress: Progress | None = None,
 ) -> list[Row]:
-    options = RunOptions(timeout=timeout, dns=dns)
+    options = RunOptions(timeout=timeout, settings=Settings(dns=dns))
     gate = asyncio.Semaphore(max(1, min(concurrency, fd_budget(), len(targets) or 1)))
 
     async def one(line: int, text: str) -> Row:

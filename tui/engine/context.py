@@ -24,6 +24,7 @@ from tui.engine.model import (
     Question,
     Step,
 )
+from tui.engine.settings import Settings
 from tui.target import Target
 
 T = TypeVar("T")
@@ -56,13 +57,13 @@ class Context:
         answers: Mapping[str, str] | None = None,
         asker: Asker | None = None,
         emit: Callable[[Event], None] | None = None,
-        settings: Mapping[str, Any] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.target = target
         self.timeout = timeout
         self.answers = dict(answers or {})
         self.asker = asker
-        self.settings = dict(settings or {})
+        self.settings = settings or Settings()
         self.facts = Facts()
         self.facts.add(Run(timeout))
         self.notes: list[Note] = []  # sentences for the verdict, in the order found

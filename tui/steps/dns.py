@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
@@ -25,7 +26,7 @@ async def resolve(context: Context) -> Observation:
     result = await context.probe(
         ("dns", host),
         f"resolving {host}",
-        lambda: dns.probe_dns(host, timeout=context.timeout, **context.settings.get("dns", {})),
+        lambda: dns.probe_dns(host, timeout=context.timeout, **_server(context)),
     )
     evidence = result.evidence()
     if result.addresses:
@@ -52,6 +53,14 @@ async def resolve(context: Context) -> Observation:
         evidence,
         facts=(DnsFailure(_dns_failure(result)),),
     )
+
+
+def _server(context: Context) -> dict[str, Any]:
+    """Only the DNS server the person named (`--dns-server`), when they named one."""
+    server = context.settings.dns
+    if server is None:
+        return {}
+    return {"nameservers": [server.address], "port": server.port, "system_resolver": False}
 
 
 def _dns_failure(result: dns.DnsResult) -> str:

@@ -35,7 +35,7 @@ class ErrorOutcome(StrEnum):
 
 async def read_error(context: Context) -> Observation:
     """Read the pasted error first: which layer it says failed, and what it rules out."""
-    text = context.settings.get("error_text")
+    text = context.settings.error_text
     if not text:
         return Observation(ErrorOutcome.NONE, Status.SKIP, "no error text was given")
     explanation = explain(str(text))

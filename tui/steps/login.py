@@ -8,8 +8,8 @@ driver and reads every message the server sends. Whatever comes back is decoded 
 
 What the wizard can use before it asks for credentials: `await plan_login(context)` says which
 client will log in and why, which drivers are installed, and whether Windows authentication can
-be tried from here. It may set `context.settings[NATIVE]` (force the native login) or give the
-target a driver (`target.replace(driver=NAME)`) before the login step runs.
+be tried from here. It reads `context.settings.native_login` (force the native login); it may
+give the target a driver (`target.replace(driver=NAME)`) before the login step runs.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from tui.steps.prelogin import where
 from tui.target import Source, Target
 from tui.wire.prelogin import Encryption
 
-NATIVE: Final = "login_native"  # settings key: True forces the native TDS login
 NATIVE_CLIENT: Final = "sqlreach's own TDS login"
 _NO_KERBEROS: Final[tuple[str, ...]] = ("get-kerberos-ticket", "register-spn")
 _NO_DRIVER: Final[tuple[str, ...]] = ("install-odbc-driver-18", "install-freetds")
@@ -81,7 +80,7 @@ async def plan_login(context: Context) -> LoginPlan:
             "looking for a Kerberos ticket (Windows authentication)",
             lambda: odbc.kerberos_state(timeout=context.timeout, platform=_platform(context)),
         )
-    if context.settings.get(NATIVE):
+    if context.settings.native_login:
         if target.integrated_security:
             why = "the native login speaks SQL Server authentication only, and --native was asked"
             return LoginPlan("none", None, why, drivers, kerberos)
@@ -130,7 +129,7 @@ async def _list_drivers() -> Drivers:
 
 
 def _platform(context: Context) -> str:
-    return str(context.settings.get("platform") or sys.platform)
+    return context.settings.platform or sys.platform
 
 
 # ------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ class ServerConfigOutcome(StrEnum):
 def environment(context: Context) -> local.Environment:
     """The machine the walk reads (registry, commands, files): the real one unless a test or
     the lab gives another."""
-    given = context.settings.get("environment")
+    given = context.settings.environment
     return given if isinstance(given, local.Environment) else local.Environment.current()
 
 
