@@ -31,6 +31,7 @@ from tui.probes.native_login import LoginResult, LoginStatus
 from tui.probes.odbc_login import Drivers, KerberosState, OdbcLoginResult, OdbcStatus
 from tui.probes.serverinfo import ServerInfo
 from tui.steps.facts import LoginFacts, Renamed, ServerAnswer
+from tui.steps.ids import S
 from tui.steps.prelogin import where
 from tui.target import Source, Target
 from tui.wire.prelogin import Encryption
@@ -88,7 +89,7 @@ async def plan_login(context: Context) -> LoginPlan:
     if target.driver:
         said = "--driver names it" if _asked_by_flag(target) else "the connection string names it"
         return LoginPlan("odbc", target.driver, said, drivers, kerberos)
-    stated = _STATED_DRIVERS.get(str(context.answer("client")))
+    stated = _STATED_DRIVERS.get(str(context.answer(S.CLIENT)))
     if stated is not None and stated in drivers.names:
         why = f"you said {stated} will connect, and it is installed here"
         return LoginPlan("odbc", stated, why, drivers, kerberos)

@@ -22,6 +22,7 @@ from tui.knowledge.clients import (
 )
 from tui.probes.tls import TlsResult
 from tui.steps.facts import TlsFindings
+from tui.steps.ids import S
 from tui.steps.prelogin import where
 from tui.steps.tlsprobe import tls_result
 from tui.wire.prelogin import Encryption
@@ -49,7 +50,7 @@ class TlsOutcome(StrEnum):
 async def check_tls(context: Context) -> Observation:
     address, port = where(context)
     result = await tls_result(context, address, port)
-    stated = context.answer("client")
+    stated = context.answer(S.CLIENT)
     table = build_table(context.target, result, stated if stated != AUTO else None)
     evidence: dict[str, Any] = {
         "tls": result.evidence(),

@@ -12,7 +12,6 @@ fixes, when it names none, are its root cause's own (tui/knowledge/causes.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
 from tui.engine.model import Choice, Conclude, Next, Question, Step
@@ -25,6 +24,7 @@ from tui.steps import facts as f
 from tui.steps.browser import BrowserOutcome
 from tui.steps.dns import DnsOutcome
 from tui.steps.error import ErrorOutcome
+from tui.steps.ids import S
 from tui.steps.login import LoginOutcome
 from tui.steps.prelogin import PreloginOutcome
 from tui.steps.search import SearchOutcome
@@ -32,24 +32,6 @@ from tui.steps.target import ServerConfigOutcome, TargetOutcome
 from tui.steps.tcp import TcpOutcome
 from tui.steps.tls import TlsOutcome
 from tui.steps.verdict import conclude
-
-
-class S(StrEnum):
-    """The step ids: the transcript keeps them, `check` answers questions by them."""
-
-    TARGET = "target"
-    ERROR = "error"
-    ON_SERVER = "on-server"
-    SERVER_CONFIG = "server-config"
-    DNS = "dns"
-    BROWSER = "browser"
-    TCP = "tcp"
-    SEARCH = "search"
-    PRELOGIN = "prelogin"
-    CLIENT = "client"
-    TLS = "tls"
-    LOGIN_WANTED = "login-wanted"
-    LOGIN = "login"
 
 
 @dataclass(frozen=True)
