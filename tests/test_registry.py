@@ -49,8 +49,9 @@ from tui.knowledge.fixes.values import ALWAYS_KNOWN, FixValues
 from tui.render.path import HopMark, hop_states
 from tui.render.report import to_markdown
 from tui.steps import facts as step_facts
+from tui.steps.ids import S
 from tui.steps.tcp import TcpOutcome
-from tui.steps.tree import STEPS, TREE, S
+from tui.steps.tree import STEPS, TREE
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
