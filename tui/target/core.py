@@ -301,16 +301,17 @@ def check_text(text: str) -> str:
     """The text stripped, or `TargetError` for what no form accepts (too long, control
     characters, nothing at all)."""
     if not isinstance(text, str):
-        raise TargetError("the target must be text")
+        raise TargetError("the target must be text", 1)
     if len(text) > MAX_LENGTH:
         raise TargetError(
             f"the target is {len(text):,} characters long; connection strings are at most "
-            f"{MAX_LENGTH:,}"
+            f"{MAX_LENGTH:,}",
+            MAX_LENGTH + 1,
         )
     reject_control_characters(text)
     stripped = text.strip()
     if not stripped:
-        raise TargetError("the target is empty: give a server name or a connection string")
+        raise TargetError("the target is empty: give a server name or a connection string", 1)
     return stripped
 
 
@@ -380,7 +381,7 @@ class Builder:
         notes = list(self.notes)
         host = values.get("host")
         if host is None and values.get("dsn") is None and values.get("servername") is None:
-            raise TargetError("no server given: add Server=, Data Source= or a host name")
+            raise TargetError("no server given: add Server=, Data Source= or a host name", 1)
         if values.get("instance") and values.get("port") is not None:
             notes.append(
                 f"both an instance ({values['instance']}) and a port ({values['port']}) are "
