@@ -178,7 +178,8 @@ FORMS: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         INVOKE_SQLCMD,
-        "$r = Invoke-Sqlcmd -ServerInstance 'db1,1500' -Username sa -Password 'it''s' -Encrypt Optional",
+        "$r = Invoke-Sqlcmd -ServerInstance 'db1,1500' -Username sa -Password 'it''s' "
+        "-Encrypt Optional",
         {"host": "db1", "port": 1500, "user": "sa", "password": "it's", "encrypt": "no"},
     ),
     # wrapped as copied from C#, JSON and PowerShell
