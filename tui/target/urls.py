@@ -109,7 +109,7 @@ def _sqlalchemy(text: str, offset: int, builder: Builder, scheme: str) -> None:
     if host and "%" in host:
         at = offset + match.start("ipv6" if match.group("ipv6") else "host") + host.find("%")
         raise TargetError(
-            f"'{host[:60]}': SQLAlchemy hands the host to the driver as written, so a "
+            "SQLAlchemy hands the host to the driver as written, so a "
             "percent-encoded character stays encoded (%5C is not a backslash there); write "
             "host\\INSTANCE with the backslash itself",
             at + 1,
