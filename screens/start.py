@@ -1,7 +1,9 @@
 """Start: paste a target in any form (or pick one), and optionally the error you saw.
 
 The parse is shown live, with where each value came from and errors pointing at the offending
-character; the error text is read live too, so the person sees what it already rules out.
+character; the error text is read live too, so the person sees what it already rules out. An
+error text pasted (or typed) into the target field moves to the error field, and the server it
+names, if any, becomes the target (`tui.knowledge.pasted` decides, as for `check`).
 """
 
 from __future__ import annotations
@@ -9,16 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from screens.text import describe_target
 from tui.knowledge.explain import explain
+from tui.knowledge.pasted import PastedError, read_pasted
 from tui.target import TargetError, parse_target
 
 
@@ -26,6 +30,22 @@ from tui.target import TargetError, parse_target
 class StartRequest:
     target_text: str
     error_text: str | None
+
+
+class TargetInput(Input):
+    """The target field: a paste of several lines (an error text, a JSON block) reaches the
+    screen whole, where Input alone would keep its first line."""
+
+    class Pasted(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def on_paste(self, event: events.Paste) -> None:
+        if "\n" in event.text.strip() or "\r" in event.text.strip():
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.Pasted(event.text))
 
 
 class StartScreen(Screen[StartRequest]):
@@ -44,6 +64,7 @@ class StartScreen(Screen[StartRequest]):
         self.initial = initial
         self.suggestions = suggestions
         self.notice = notice
+        self.moved: tuple[str, str] | None = None  # (the target field's value, what was said)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -53,7 +74,7 @@ class StartScreen(Screen[StartRequest]):
             yield Static(
                 "Server name or connection string (ADO.NET, ODBC, JDBC, sqlcmd -S), then Enter:"
             )
-            yield Input(value=self.initial, placeholder=r"host\INSTANCE,1433", id="target")
+            yield TargetInput(value=self.initial, placeholder=r"host\INSTANCE,1433", id="target")
             yield Static("", id="parse")
             with Vertical(id="error-box"):
                 yield Static("The error you saw (optional; F2 to show or hide):")
@@ -70,15 +91,61 @@ class StartScreen(Screen[StartRequest]):
     def on_mount(self) -> None:
         self.title = "sqlreach"
         self.sub_title = "from 'actively refused' to the root cause"
-        self.show_parse(self.initial)
+        if not self.take_error_text(self.initial):
+            self.show_parse(self.initial)
         self.query_one("#target", Input).focus()
 
     @on(Input.Changed, "#target")
     def target_changed(self, event: Input.Changed) -> None:
-        self.show_parse(event.value)
+        if self.moved is not None and event.value != self.moved[0]:
+            self.moved = None
+        if not self.take_error_text(event.value):
+            self.show_parse(event.value)
+
+    @on(TargetInput.Pasted)
+    def pasted(self, event: TargetInput.Pasted) -> None:
+        if self.take_error_text(event.text):
+            return
+        one_line = " ".join(event.text.split())
+        self.query_one("#target", Input).value = one_line
+
+    def take_error_text(self, text: str) -> bool:
+        """An error text in the target field moves to the error field, saying so; the server it
+        names (if any) stays as the target."""
+        try:
+            pasted = read_pasted(text)
+        except TargetError:
+            return False
+        if not isinstance(pasted, PastedError):
+            return False
+        self.query_one("#error-box").display = True
+        self.query_one("#error", TextArea).text = pasted.text.strip()
+        target = pasted.target.data_source if pasted.target is not None else ""
+        said = (
+            f"That was an error text: it moved to the error field below. It names the server "
+            f"{target}, now the target; change it if that is not the server."
+            if target
+            else "That was an error text: it moved to the error field below. Now give the "
+            "server (or the connection string) here."
+        )
+        self.moved = (target, said)
+        self.query_one("#target", Input).value = target
+        self.show_parse(target)
+        return True
 
     def show_parse(self, text: str) -> bool:
         parse = self.query_one("#parse", Static)
+        if self.moved is not None and text == self.moved[0]:
+            said = Text(self.moved[1] + "\n", style="yellow")
+            readable = False
+            if text.strip():
+                try:
+                    said.append_text(describe_target(parse_target(text)))
+                    readable = True
+                except TargetError as error:
+                    said.append(f"Cannot read this: {error}", style="bold red")
+            parse.update(said)
+            return readable
         if not text.strip():
             parse.update(
                 Text(

@@ -20,7 +20,7 @@ from tui.platforms import Platform, current
 from tui.run import RunOptions, start_run
 from tui.secret import Secret, redact
 from tui.steps.tree import Answers
-from tui.target import Origin, Source, Target, TargetError, parse_target
+from tui.target import Origin, Source, Target, TargetError
 from tui.transcript.journal import Journal, TranscriptError
 
 
@@ -48,10 +48,11 @@ class CheckOptions:
 
 def run_check(options: CheckOptions, out: TextIO) -> int:
     try:
-        target = apply_credentials(parse_target(options.target_text), options)
+        target, pasted_error = read_target(options.target_text)
+        target = apply_credentials(target, options)
         if options.dns_server:
             dns_settings(options.dns_server)
-        error_text = read_error_text(options)
+        error_text = read_error_text(options) or pasted_error
         options = _with_client(options)
     except (TargetError, UsageError) as error:
         _emit_bad_input(options, str(error), out)
@@ -91,6 +92,20 @@ async def run_diagnosis(
         ),
     )
     return await start_run(target, run, emit=journal.record if journal is not None else None)
+
+
+def read_target(text: str) -> tuple[Target, str | None]:
+    """The target, and the error text when that is what was given instead (read as `--error`
+    reads it; its server is the target, noted). An error text naming no server is bad input."""
+    from tui.knowledge.pasted import NOT_A_TARGET, PastedError, read_pasted
+
+    pasted = read_pasted(text)
+    if not isinstance(pasted, PastedError):
+        return pasted, None
+    if pasted.target is None:
+        raise TargetError(NOT_A_TARGET, 1)
+    target = pasted.target.replace(notes=(pasted.note, *pasted.target.notes))
+    return target, pasted.text
 
 
 def read_error_text(options: CheckOptions) -> str | None:

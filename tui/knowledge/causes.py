@@ -220,7 +220,8 @@ CAUSES: Final[tuple[Cause, ...]] = (
     ),
     Cause(
         _R.DRIVER_MISSING,
-        "the ODBC driver named in the connection string is not installed",
+        "the ODBC driver named in the connection string is not installed, and nothing else is "
+        "wrong (a server-side failure seen by sqlreach's own login outranks it)",
         hop=Hop.CLIENT,
         layer=Layer.DRIVER,
         fixes=("install-odbc-driver-18", "install-freetds"),

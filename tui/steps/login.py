@@ -14,6 +14,7 @@ give the target a driver (`target.replace(driver=NAME)`) before the login step r
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
@@ -311,6 +312,9 @@ async def _from_odbc(
         decoded = _decode(context, reply, result.driver)
         detail = f"{decoded.detail} {result.driver} said: {result.detail}."
     if decoded.outcome is Outcome.DRIVER_MISSING:
+        server_side = await _server_side_failure(context, decoded, evidence, who)
+        if server_side is not None:
+            return server_side
         detail += await _native_note(context)
         if not _asked_by_flag(target):
             detail += _ELSEWHERE
@@ -345,6 +349,33 @@ _ELSEWHERE: Final = (
 def _asked_by_flag(target: Target) -> bool:
     origin = target.origins.get("driver")
     return origin is not None and origin.source is Source.FLAG
+
+
+async def _server_side_failure(
+    context: Context, missing: Decoded, evidence: dict[str, Any], who: _Who
+) -> Observation | None:
+    """The named driver is missing here, but sqlreach's own login can still ask the server. If
+    the server refuses (a password, a database, TLS), that is the root cause, and the missing
+    driver a finding beside it: DRIVER_MISSING is the verdict only when all else works."""
+    target = context.target
+    if target.integrated_security or not target.user:
+        return None
+    native = await _native(context)
+    if native.status is LoginStatus.OK:
+        return None
+    evidence["native"] = native.evidence()
+    own = _from_native(context, native, evidence, dataclasses.replace(who, client=NATIVE_CLIENT))
+    beside = (
+        f"Beside that: {missing.detail} Installing it would not help until the server accepts "
+        f"the login; {NATIVE_CLIENT} (which needs no driver) asked the server instead"
+    )
+    if not _asked_by_flag(target):
+        beside += "." + _ELSEWHERE
+    return dataclasses.replace(
+        own,
+        notes=(*own.notes, beside),
+        fixes=tuple(dict.fromkeys((*own.fixes, *missing.fixes))),
+    )
 
 
 async def _native_note(context: Context) -> str:

@@ -12,6 +12,8 @@ from typing import Final
 
 # A printed escape (backslash + r/n/t) not followed by a lower-case letter: `C:\new` survives.
 _PRINTED_ESCAPE: Final = re.compile(r"\\[rnt](?![a-z])")
+# A quote printed with its escapes, once or twice over (a repr of a repr: `Can\\\'t`).
+_ESCAPED_QUOTE: Final = re.compile(r"\\+(['\"])")
 _SPACES: Final = re.compile(r"\s+")
 _QUOTES: Final = str.maketrans(
     {
@@ -29,6 +31,8 @@ _QUOTES: Final = str.maketrans(
 
 
 def normalise(text: str) -> str:
-    """Single spaces, plain quotes, printed escapes turned into spaces."""
+    """Single spaces, plain quotes (escapes before them dropped), printed escapes turned into
+    spaces."""
     text = _PRINTED_ESCAPE.sub(" ", text.translate(_QUOTES))
+    text = _ESCAPED_QUOTE.sub(r"\1", text)
     return _SPACES.sub(" ", text).strip()

@@ -44,6 +44,34 @@ _LOOSE_SECRET: Final = re.compile(
 )
 
 
+# An IPv4 address (not a version number such as 16.0.1000.6): no words to anchor a catalog entry
+# on, so the reader looks for it itself, and only in a text the catalog recognised.
+_ADDRESS: Final = re.compile(
+    r"(?<![\w.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
+    r"(?![\w.]|\.\d)"
+)
+ADDRESS_ENTRY: Final = Entry(
+    id="ip-address",
+    code="an IP address in the text",
+    pattern=_ADDRESS,
+    meaning=(
+        "The text shows an IP address: the client had an address to connect to, so turning a "
+        "name into an address is not where it failed (unless that address was typed where a "
+        "host name belongs)."
+    ),
+    layer=None,
+    strength=2,
+    causes=(),
+    rules_out=(RootCause.NAME_NOT_RESOLVED,),
+    proves="the text shows an IP address, so the client had an address to connect to",
+    passed=(),
+    checks=(),
+    overrides=(),
+    sources=("https://github.com/denisenkom/go-mssqldb/issues/410",),
+    examples=("dial tcp 192.168.100.100:1433: i/o timeout",),
+)
+
+
 @dataclass(frozen=True)
 class _Hit:
     entry: Entry
@@ -64,6 +92,8 @@ def explain(text: str, catalog: Catalog | None = None) -> Explanation:
         text = text[:MAX_TEXT_CHARS]
     clean = normalise(_redact_more(redact(text, *_secret_values(text))))
     hits = _drop_overridden(_find(clean, catalog))
+    if hits:
+        hits = sorted([*hits, *_addresses(clean)], key=lambda hit: (hit.start, -hit.end))
     if not hits:
         return Explanation((), None, (), (), (), notes=tuple(notes))
     entries = _entries_in_order(hits)
@@ -120,6 +150,14 @@ def _find(clean: str, catalog: Catalog) -> list[_Hit]:
             hits.append(_Hit(entry, match.start(), match.end(), snippet, facts))
     hits.sort(key=lambda hit: (hit.start, -hit.end))
     return hits
+
+
+def _addresses(clean: str) -> list[_Hit]:
+    """The first IP address the text shows, as a part that rules out name resolution."""
+    match = _ADDRESS.search(clean)
+    if match is None:
+        return []
+    return [_Hit(ADDRESS_ENTRY, match.start(), match.end(), match.group(0), ())]
 
 
 def _drop_overridden(hits: list[_Hit]) -> list[_Hit]:

@@ -1,9 +1,10 @@
-"""Whatever people paste, turned into one `Target`.
+"""The `Target` and the grammar every form shares: the server name, key=value pairs, JDBC, sqlcmd.
 
 ADO.NET and ODBC connection strings (every synonym), OLE DB strings, JDBC URLs, sqlcmd command
 lines and bare server names (`host\\INST,1433`, `tcp:`, `np:`, `admin:`, IPv6 literals). Each value
 remembers where it came from, because "the port came from an alias" is often the diagnosis.
-Bad input raises `TargetError` pointing at the offending character, and nothing else.
+Bad input raises `TargetError` pointing at the offending character, and nothing else. The other
+forms (URLs, PowerShell, quoted strings) live beside this module and end in the same `Builder`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from tui.secret import Secret, redact
+from tui.secret import PLACEHOLDER, Secret, redact
 
 MAX_LENGTH: Final = 32_768
 DEFAULT_PORT: Final = 1433
@@ -31,6 +32,7 @@ class TargetError(ValueError):
     """The target cannot be understood; the message says where."""
 
     def __init__(self, message: str, position: int | None = None) -> None:
+        self.reason = message
         self.position = position  # 1-based character index into the text, when known
         suffix = f" at character {position}" if position is not None else ""
         super().__init__(message + suffix)
@@ -43,6 +45,11 @@ class Form(StrEnum):
     OLEDB = "OLE DB"
     JDBC = "JDBC"
     SQLCMD = "sqlcmd"
+    SQLALCHEMY = "SQLAlchemy URL"
+    GO = "go-mssqldb URL"
+    NODE = "node-mssql URL"
+    PRISMA = "Prisma URL"
+    POWERSHELL = "PowerShell"
 
 
 class Source(StrEnum):
@@ -91,6 +98,7 @@ class Target:
     timeout: int | None = None
     multi_subnet_failover: bool | None = None
     application_name: str | None = None
+    localdb: bool = False  # (localdb)\\NAME: this machine's LocalDB, never a name for DNS
     origins: Mapping[str, Origin] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False
     )
@@ -111,7 +119,7 @@ class Target:
 
     @property
     def is_localdb(self) -> bool:
-        return (self.host or "").lower() == "(localdb)"
+        return self.localdb or (self.host or "").lower() == "(localdb)"
 
     @property
     def port_given(self) -> bool:
@@ -146,6 +154,33 @@ class Target:
         prefix = "admin:" if self.dac else (f"{self.protocol}:" if self.protocol else "")
         return prefix + text
 
+    def to_adonet(self) -> str:
+        """The canonical ADO.NET / ODBC form of this target, without the password: what any form
+        of it reads as, and what parses back to the same target."""
+        server = self.data_source
+        if self.protocol == "np" and self.pipe:
+            server = "np:" + self.pipe
+        parts: list[tuple[str, str | None]] = [
+            ("Server", server if self.host is not None else None),
+            ("DSN", self.dsn),
+            ("Servername", self.servername),
+            ("Driver", self.driver),
+            ("Provider", self.provider),
+            ("Database", self.database),
+            ("User ID", self.user),
+            ("Integrated Security", "true" if self.integrated_security else None),
+            ("Authentication", self.authentication),
+            ("Encrypt", self.encrypt),
+            ("TrustServerCertificate", _yes_no(self.trust_server_certificate)),
+            ("HostNameInCertificate", self.host_name_in_certificate),
+            ("Connect Timeout", None if self.timeout is None else str(self.timeout)),
+            ("MultiSubnetFailover", _yes_no(self.multi_subnet_failover)),
+            ("Application Name", self.application_name),
+        ]
+        if self.host is None and self.port_given:
+            parts.append(("Port", str(self.port)))
+        return ";".join(f"{key}={_quote_value(value)}" for key, value in parts if value is not None)
+
     def replace(self, origins: Mapping[str, Origin] | None = None, **changes: Any) -> Target:
         """A copy with some values changed; `origins` merges into the existing ones."""
         merged = dict(self.origins)
@@ -175,6 +210,7 @@ class Target:
             "authentication": self.authentication,
             "multi_subnet_failover": self.multi_subnet_failover,
             "application_name": self.application_name,
+            "localdb": self.localdb,
             "form": self.form.value,
             "text": self.text,
             "origins": {name: origin.to_json() for name, origin in self.origins.items()},
@@ -224,6 +260,7 @@ class Target:
             timeout=number("timeout"),
             multi_subnet_failover=flag("multi_subnet_failover"),
             application_name=text("application_name"),
+            localdb=bool(document.get("localdb")),
             origins=MappingProxyType(
                 {
                     str(name): Origin(
@@ -240,39 +277,45 @@ class Target:
         )
 
 
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("yes" if value else "no")
+
+
+def _quote_value(value: str) -> str:
+    """ODBC braces where a value needs them (`}` doubled), as every parser here reads them."""
+    if (
+        value
+        and value == value.strip()
+        and not any(c in value for c in ";{}\"'=")
+        and value[0] not in "{\"'"
+    ):
+        return value
+    return "{" + value.replace("}", "}}") + "}"
+
+
 # ---------------------------------------------------------------------------------------------
-# Entry point
+# Checks every form shares
 
 
-def parse_target(text: str) -> Target:
-    """Parse any form people paste. Raises `TargetError` and only that."""
+def check_text(text: str) -> str:
+    """The text stripped, or `TargetError` for what no form accepts (too long, control
+    characters, nothing at all)."""
     if not isinstance(text, str):
-        raise TargetError("the target must be text")
+        raise TargetError("the target must be text", 1)
     if len(text) > MAX_LENGTH:
         raise TargetError(
             f"the target is {len(text):,} characters long; connection strings are at most "
-            f"{MAX_LENGTH:,}"
+            f"{MAX_LENGTH:,}",
+            MAX_LENGTH + 1,
         )
-    _reject_control_characters(text)
+    reject_control_characters(text)
     stripped = text.strip()
     if not stripped:
-        raise TargetError("the target is empty: give a server name or a connection string")
-    offset = len(text) - len(text.lstrip())
-    builder = _Builder(text)
-    lowered = stripped.lower()
-    if lowered.startswith("jdbc:"):
-        _parse_jdbc(stripped, offset, builder)
-    elif _looks_like_sqlcmd(stripped):
-        _parse_sqlcmd(stripped, offset, builder)
-    elif "=" in stripped:
-        _parse_key_values(stripped, offset, builder)
-    else:
-        builder.form = Form.SERVER
-        builder.set_server(stripped, offset, "the server name")
-    return builder.build()
+        raise TargetError("the target is empty: give a server name or a connection string", 1)
+    return stripped
 
 
-def _reject_control_characters(text: str) -> None:
+def reject_control_characters(text: str) -> None:
     for index, char in enumerate(text):
         if char == "\x00":
             raise TargetError("NUL character in the target", index + 1)
@@ -284,7 +327,7 @@ def _reject_control_characters(text: str) -> None:
 # Collecting values
 
 
-class _Builder:
+class Builder:
     """Collects values and their origins while one of the form parsers walks the text."""
 
     def __init__(self, text: str) -> None:
@@ -295,6 +338,19 @@ class _Builder:
         self.notes: list[str] = []
         self.password: Secret | None = None
         self.server_keys: list[tuple[str, str]] = []
+        self.hidden: list[tuple[int, int]] = []  # spans of `text` that hold a secret
+
+    def hide(self, start: int, end: int) -> None:
+        """A secret sits at text[start:end] in a form `redact` cannot see (a URL's user info)."""
+        if start < end:
+            self.hidden.append((start, end))
+
+    def shown_text(self) -> str:
+        """The text as the target keeps it: hidden spans and every secret replaced."""
+        text = self.text
+        for start, end in sorted(set(self.hidden), reverse=True):
+            text = text[:start] + PLACEHOLDER + text[end:]
+        return redact(text.strip(), self.password)
 
     def set(self, name: str, value: Any, detail: str) -> None:
         previous = self.values.get(name)
@@ -325,7 +381,7 @@ class _Builder:
         notes = list(self.notes)
         host = values.get("host")
         if host is None and values.get("dsn") is None and values.get("servername") is None:
-            raise TargetError("no server given: add Server=, Data Source= or a host name")
+            raise TargetError("no server given: add Server=, Data Source= or a host name", 1)
         if values.get("instance") and values.get("port") is not None:
             notes.append(
                 f"both an instance ({values['instance']}) and a port ({values['port']}) are "
@@ -344,9 +400,11 @@ class _Builder:
                 "Windows authentication and ignore the user name"
             )
         values.setdefault("host", None)
+        if (values["host"] or "").lower() == "(localdb)":
+            values["localdb"] = True
         return Target(
             form=self.form,
-            text=redact(self.text.strip(), self.password),
+            text=self.shown_text(),
             origins=MappingProxyType(origins),
             notes=tuple(dict.fromkeys(notes)),
             password=self.password,
@@ -369,7 +427,7 @@ def _default_port(values: Mapping[str, Any]) -> tuple[int, str] | None:
 
 
 @dataclass
-class _ParsedServer:
+class ParsedServer:
     values: dict[str, Any]
     notes: list[str]
 
@@ -380,7 +438,7 @@ _PIPE_INSTANCE = re.compile(r"(?i)^MSSQL\$([^\\]+)\\sql\\query$")
 _HOST_CHAR = re.compile(r"[\w.\-]", re.UNICODE)
 
 
-def parse_data_source(value: str, position: int = 0) -> _ParsedServer:
+def parse_data_source(value: str, position: int = 0) -> ParsedServer:
     """Parse `[prefix:]host[\\instance][,port]`; `position` is the 0-based offset of `value`."""
     notes: list[str] = []
     lead = len(value) - len(value.lstrip())
@@ -406,7 +464,7 @@ def parse_data_source(value: str, position: int = 0) -> _ParsedServer:
             raise TargetError(f"no server after '{prefix.group(0)}'", start + 1)
     if values.get("protocol") == "np" or text.startswith("\\\\"):
         values.update(_parse_pipe(text, start, notes))
-        return _ParsedServer(values, notes)
+        return ParsedServer(values, notes)
     host, instance, port = _split_server(text, start, notes)
     values["host"] = host
     if instance is not None:
@@ -417,7 +475,7 @@ def parse_data_source(value: str, position: int = 0) -> _ParsedServer:
         notes.append("LocalDB runs only on this machine and speaks named pipes, not TCP")
     if values.get("protocol") == "lpc" and host.lower() not in LOCAL_NAMES:
         notes.append("shared memory (lpc:) works only on the server itself")
-    return _ParsedServer(values, notes)
+    return ParsedServer(values, notes)
 
 
 def _parse_pipe(text: str, start: int, notes: list[str]) -> dict[str, Any]:
@@ -493,7 +551,7 @@ def _split_server(text: str, start: int, notes: list[str]) -> tuple[str, str | N
     if rest.startswith("\\"):
         comma = rest.find(",")
         raw_instance = rest[1:] if comma < 0 else rest[1:comma]
-        instance = _check_instance(raw_instance, rest_start + 2)
+        instance = check_instance(raw_instance, rest_start + 2)
         if comma >= 0:
             port = parse_port(rest[comma + 1 :], rest_start + comma + 2)
     elif rest.startswith(","):
@@ -518,7 +576,7 @@ def parse_port(text: str, position: int) -> int:
     return port
 
 
-def _check_instance(raw: str, position: int) -> str:
+def check_instance(raw: str, position: int) -> str:
     instance = raw.strip()
     if not instance:
         raise TargetError("the instance name after '\\' is empty", position)
@@ -591,14 +649,14 @@ def _strip_trailing_dot(host: str, notes: list[str]) -> str:
 
 
 @dataclass(frozen=True)
-class _Pair:
+class Pair:
     key: str
     value: str
     key_position: int  # 0-based
     value_position: int  # 0-based
 
 
-def iter_pairs(text: str, offset: int = 0) -> Iterator[_Pair]:
+def iter_pairs(text: str, offset: int = 0) -> Iterator[Pair]:
     """Split `key=value;…`: ODBC `{…}` with `}}`, ADO.NET quotes with doubled quotes."""
     i, n = 0, len(text)
     while i < n:
@@ -626,7 +684,7 @@ def iter_pairs(text: str, offset: int = 0) -> Iterator[_Pair]:
             end = text.find(";", i)
             end = n if end < 0 else end
             value, i = text[i:end].strip(), end
-        yield _Pair(key, value, offset + key_start, offset + value_start)
+        yield Pair(key, value, offset + key_start, offset + value_start)
 
 
 def _read_braced(text: str, i: int, offset: int) -> tuple[str, int]:
@@ -667,11 +725,11 @@ def _after_value(text: str, i: int, offset: int) -> int:
     return i
 
 
-def _normalise_key(key: str) -> str:
+def normalise_key(key: str) -> str:
     return " ".join(key.lower().split())
 
 
-_KV_KEYS: Final[Mapping[str, str]] = {
+KV_KEYS: Final[Mapping[str, str]] = {
     "server": "server",
     "data source": "server",
     "datasource": "server",
@@ -720,7 +778,7 @@ _KV_KEYS: Final[Mapping[str, str]] = {
     "authenticationscheme": "authentication",
 }
 
-_JDBC_KEYS: Final[Mapping[str, str]] = {
+JDBC_KEYS: Final[Mapping[str, str]] = {
     "servername": "server",
     "server": "server",
     "instancename": "instance",
@@ -762,7 +820,7 @@ _ENCRYPT = {
 }
 
 
-def _parse_bool(pair: _Pair) -> bool:
+def parse_bool(pair: Pair) -> bool:
     value = pair.value.strip().lower()
     if value in _TRUE:
         return True
@@ -773,7 +831,7 @@ def _parse_bool(pair: _Pair) -> bool:
     )
 
 
-def _parse_encrypt(pair: _Pair) -> str:
+def parse_encrypt(pair: Pair) -> str:
     value = pair.value.strip().lower()
     if value in _ENCRYPT:
         return _ENCRYPT[value]
@@ -783,7 +841,7 @@ def _parse_encrypt(pair: _Pair) -> str:
     )
 
 
-def _parse_timeout(pair: _Pair) -> int:
+def parse_timeout(pair: Pair) -> int:
     value = pair.value.strip()
     if not value.isascii() or not value.isdigit() or len(value) > 6:
         raise TargetError(
@@ -792,16 +850,16 @@ def _parse_timeout(pair: _Pair) -> int:
     return int(value)
 
 
-_CONVERTERS: Final[Mapping[str, Callable[[_Pair], Any]]] = {
-    "integrated_security": _parse_bool,
-    "trust_server_certificate": _parse_bool,
-    "multi_subnet_failover": _parse_bool,
-    "encrypt": _parse_encrypt,
-    "timeout": _parse_timeout,
+_CONVERTERS: Final[Mapping[str, Callable[[Pair], Any]]] = {
+    "integrated_security": parse_bool,
+    "trust_server_certificate": parse_bool,
+    "multi_subnet_failover": parse_bool,
+    "encrypt": parse_encrypt,
+    "timeout": parse_timeout,
 }
 
 
-def _apply_pair(builder: _Builder, pair: _Pair, name: str) -> None:
+def apply_pair(builder: Builder, pair: Pair, name: str) -> None:
     detail = f"{pair.key}="
     if name == "password":
         builder.password = Secret(pair.value)
@@ -814,7 +872,7 @@ def _apply_pair(builder: _Builder, pair: _Pair, name: str) -> None:
         builder.set("port", parse_port(pair.value, pair.value_position + 1), detail)
         return
     if name == "instance":
-        builder.set("instance", _check_instance(pair.value, pair.value_position + 1), detail)
+        builder.set("instance", check_instance(pair.value, pair.value_position + 1), detail)
         return
     convert = _CONVERTERS.get(name)
     value: Any = convert(pair) if convert else pair.value.strip()
@@ -825,11 +883,11 @@ def _apply_pair(builder: _Builder, pair: _Pair, name: str) -> None:
     builder.set(name, value, detail)
 
 
-def _parse_key_values(text: str, offset: int, builder: _Builder) -> None:
+def parse_key_values(text: str, offset: int, builder: Builder) -> None:
     pairs = list(iter_pairs(text, offset))
     if not pairs:
         raise TargetError("the connection string has no key=value pairs", offset + 1)
-    keys = {_normalise_key(p.key) for p in pairs}
+    keys = {normalise_key(p.key) for p in pairs}
     if "provider" in keys:
         builder.form = Form.OLEDB
     elif keys & {"driver", "dsn", "filedsn", "servername"} or any(
@@ -841,13 +899,13 @@ def _parse_key_values(text: str, offset: int, builder: _Builder) -> None:
         builder.form = Form.ADONET
     server_port: int | None = None
     for pair in pairs:
-        name = _KV_KEYS.get(_normalise_key(pair.key))
+        name = KV_KEYS.get(normalise_key(pair.key))
         if name is None:
             continue
         if name == "port":
             server_port = parse_port(pair.value, pair.value_position + 1)
             continue
-        _apply_pair(builder, pair, name)
+        apply_pair(builder, pair, name)
     if server_port is not None:
         if "port" in builder.values and builder.values["port"] != server_port:
             builder.notes.append(
@@ -866,7 +924,7 @@ def _parse_key_values(text: str, offset: int, builder: _Builder) -> None:
 _JDBC_PREFIX = "jdbc:sqlserver://"
 
 
-def _parse_jdbc(text: str, offset: int, builder: _Builder) -> None:
+def parse_jdbc(text: str, offset: int, builder: Builder) -> None:
     builder.form = Form.JDBC
     if not text.lower().startswith(_JDBC_PREFIX):
         raise TargetError("only jdbc:sqlserver:// URLs are SQL Server JDBC URLs", offset + 1)
@@ -874,15 +932,15 @@ def _parse_jdbc(text: str, offset: int, builder: _Builder) -> None:
     semicolon = text.find(";", start)
     server_part = text[start:] if semicolon < 0 else text[start:semicolon]
     if server_part.strip():
-        _parse_jdbc_server(server_part, offset + start, builder)
+        parse_jdbc_server(server_part, offset + start, builder)
     if semicolon >= 0:
         for pair in iter_pairs(text[semicolon + 1 :], offset + semicolon + 1):
-            name = _JDBC_KEYS.get(pair.key.strip().lower())
+            name = JDBC_KEYS.get(pair.key.strip().lower())
             if name is not None:
-                _apply_pair(builder, pair, name)
+                apply_pair(builder, pair, name)
 
 
-def _parse_jdbc_server(part: str, position: int, builder: _Builder) -> None:
+def parse_jdbc_server(part: str, position: int, builder: Builder) -> None:
     text = part.strip()
     lead = position + len(part) - len(part.lstrip())
     port_text: str | None = None
@@ -923,11 +981,11 @@ _SQLCMD_FLAGS: Final[Mapping[str, str]] = {
 }
 
 
-def _looks_like_sqlcmd(text: str) -> bool:
+def looks_like_sqlcmd(text: str) -> bool:
     return bool(_SQLCMD.match(text))
 
 
-def _parse_sqlcmd(text: str, offset: int, builder: _Builder) -> None:
+def parse_sqlcmd(text: str, offset: int, builder: Builder) -> None:
     builder.form = Form.SQLCMD
     try:
         lexer = shlex.shlex(text, posix=False)
@@ -963,8 +1021,8 @@ def _parse_sqlcmd(text: str, offset: int, builder: _Builder) -> None:
                     raise TargetError(f"{flag} has no value", offset + positions[index] + 1)
                 if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
                     value, position = value[1:-1], position + 1
-                pair = _Pair(flag, value, offset + positions[index], offset + position)
-                _apply_pair(builder, pair, _SQLCMD_FLAGS[flag])
+                pair = Pair(flag, value, offset + positions[index], offset + position)
+                apply_pair(builder, pair, _SQLCMD_FLAGS[flag])
         index += 1
     if "host" not in builder.values:
         raise TargetError("the command line has no -S server", offset + 1)
