@@ -149,6 +149,8 @@ class LoginOutcome(StrEnum):
     DRIVER_MISSING = Outcome.DRIVER_MISSING.value
     TLS_FAILED = Outcome.TLS_FAILED.value
     ENCRYPTION_MISMATCH = Outcome.ENCRYPTION_MISMATCH.value
+    BROKEN = "broken"  # the server reset or closed the connection instead of answering
+    PROTOCOL_ERROR = "protocol-error"  # the server answered the login with bytes that break TDS
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,21 @@ def _from_native(
             Reply(sqlstate="HYT00"), user=context.target.user, database=context.target.database
         )
         return _failed(context, decoded, f"{decoded.detail} ({result.detail})", evidence, who)
+    if result.status is LoginStatus.BROKEN:  # what drivers call a communication link failure
+        decoded = login_errors.decode(
+            Reply(sqlstate="08S01"), user=context.target.user, database=context.target.database
+        )
+        detail = f"{decoded.detail} ({result.detail})"
+        return _failed(context, decoded, detail, evidence, who, LoginOutcome.BROKEN)
+    if result.status is LoginStatus.PROTOCOL:
+        detail = f"{result.detail[0].upper()}{result.detail[1:]}."
+        return Observation(
+            LoginOutcome.PROTOCOL_ERROR,
+            Status.FAIL,
+            detail,
+            evidence,
+            facts=(who.said(detail),),
+        )
     reply = login_errors.reply_from_messages(
         [(m.number, m.state, m.message) for m in result.errors]
     )
@@ -381,6 +398,7 @@ def _failed(
     detail: str,
     evidence: dict[str, Any],
     who: _Who,
+    outcome: LoginOutcome | None = None,
 ) -> Observation:
     evidence["decoded"] = {
         "rule": decoded.rule.key,
@@ -389,7 +407,7 @@ def _failed(
         "fixes": list(decoded.fixes),
     }
     return Observation(
-        decoded.outcome.value,
+        outcome or decoded.outcome.value,
         Status.FAIL,
         detail,
         evidence,

@@ -461,6 +461,17 @@ STEPS: Final[tuple[Step, ...]] = (
                 "not the login within {run.timeout_s} ({login.client}): {login.detail}",
                 ("check-server-health",),
             ),
+            LoginOutcome.BROKEN: Conclude(
+                R.SERVER_UNRESPONSIVE,
+                "SQL Server answered the pre-login on {endpoint.address} port {endpoint.port}, but "
+                "the connection broke during the login ({login.client}): {login.detail}",
+                ("check-server-health",),
+            ),
+            LoginOutcome.PROTOCOL_ERROR: Conclude(
+                R.NOT_SQL_SERVER,
+                "{endpoint.address} port {endpoint.port} answered the pre-login like SQL Server, "
+                "but not the login ({login.client}): {login.detail}",
+            ),
             LoginOutcome.DRIVER_MISSING: Conclude(
                 R.DRIVER_MISSING,
                 "The network path to {endpoint.address} port {endpoint.port} works "
