@@ -41,8 +41,8 @@ from cryptography.x509.oid import NameOID
 
 from tests.netutil import random_loopback
 from tui.wire import prelogin, tds, tokens
-from tui.wire.prelogin import Encryption
 from tui.wire.errors import WireError
+from tui.wire.prelogin import Encryption
 from tui.wire.tlsbridge import TlsChannel, server_tls
 
 Address = tuple[str, int]
