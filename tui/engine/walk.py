@@ -200,7 +200,7 @@ async def diagnose(tree: Tree, context: Context) -> Diagnosis:
             try:
                 observation, answer = await _observe(step, context, budget - spent)
             except _OutOfTime:
-                return _out_of_time(tree, step, context, records, budget, started, waited)
+                return _out_of_time(step, context, records, budget, started, waited)
             if step.question is not None:
                 if context.asker is not None:
                     waited += time.perf_counter() - step_started
@@ -242,19 +242,24 @@ async def diagnose(tree: Tree, context: Context) -> Diagnosis:
                 step = tree[outcome.step]
                 continue
             verdict = tree.conclude(outcome, step, context)
-            context.emit(VerdictReached(verdict=verdict))
-            return Diagnosis(
-                target=context.target,
-                steps=tuple(records),
-                verdict=verdict,
-                elapsed_ms=(time.perf_counter() - started - waited) * 1000,
-            )
+            return _concluded(context, records, verdict, started, waited)
     finally:
         await context.close()
 
 
+def _concluded(
+    context: Context, records: list[StepRecord], verdict: Verdict, started: float, waited: float
+) -> Diagnosis:
+    context.emit(VerdictReached(verdict=verdict))
+    return Diagnosis(
+        target=context.target,
+        steps=tuple(records),
+        verdict=verdict,
+        elapsed_ms=(time.perf_counter() - started - waited) * 1000,
+    )
+
+
 def _out_of_time(
-    tree: Tree,
     step: Step,
     context: Context,
     records: list[StepRecord],
@@ -293,14 +298,7 @@ def _out_of_time(
     )
     records.append(record)
     context.emit(StepFinished(record=record))
-    verdict = plain_verdict(outcome, step, context)
-    context.emit(VerdictReached(verdict=verdict))
-    return Diagnosis(
-        target=context.target,
-        steps=tuple(records),
-        verdict=verdict,
-        elapsed_ms=(time.perf_counter() - started - waited) * 1000,
-    )
+    return _concluded(context, records, plain_verdict(outcome, step, context), started, waited)
 
 
 def _check_gives(step: Step, observation: Observation) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from enum import StrEnum
+from typing import Any
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
@@ -126,21 +127,14 @@ async def ask_browser(context: Context) -> Observation:
         )
     refused = [r for r in results if r.status is BrowserStatus.REFUSED]
     if refused:
-        return Observation(
-            BrowserOutcome.REFUSED,
-            Status.FAIL,
-            refused[0].summary(),
-            evidence,
-            facts=(endpoint.moved(address=refused[0].address), BrowserAnswer()),
-        )
+        return _no_port(BrowserOutcome.REFUSED, refused[0], endpoint, evidence)
     unreadable = [r for r in results if r.status is BrowserStatus.MALFORMED]
     if unreadable:
-        return Observation(
+        return _no_port(
             BrowserOutcome.UNREADABLE,
-            Status.FAIL,
-            unreadable[0].summary(),
+            unreadable[0],
+            endpoint,
             evidence,
-            facts=(endpoint.moved(address=unreadable[0].address), BrowserAnswer()),
             notes=(f"What came: {unreadable_words(unreadable[0])}",),
             host_answered=True,
         )
@@ -151,6 +145,18 @@ async def ask_browser(context: Context) -> Observation:
         evidence,
         facts=(endpoint.moved(address=endpoint.addresses[0]), BrowserAnswer()),
     )
+
+
+def _no_port(
+    outcome: BrowserOutcome,
+    result: BrowserResult,
+    endpoint: Endpoint,
+    evidence: dict[str, Any],
+    **more: Any,
+) -> Observation:
+    """The Browser at `result.address` gave no port: the walk ends there."""
+    facts = (endpoint.moved(address=result.address), BrowserAnswer())
+    return Observation(outcome, Status.FAIL, result.summary(), evidence, facts=facts, **more)
 
 
 def unreadable_words(result: BrowserResult) -> str:

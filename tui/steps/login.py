@@ -163,6 +163,17 @@ class _Who:
     user: str | None
     database: str | None
 
+    def failed(
+        self,
+        outcome: str,
+        detail: str,
+        evidence: dict[str, Any],
+        fixes: tuple[str, ...] = (),
+    ) -> Observation:
+        return Observation(
+            outcome, Status.FAIL, detail, evidence, facts=(self.said(detail),), fixes=fixes
+        )
+
     def said(self, detail: str) -> LoginFacts:
         return LoginFacts(
             client=self.client,
@@ -192,24 +203,10 @@ async def login(context: Context) -> Observation:
             f"tried from this machine: {kerberos.detail}. SQL Server was not asked; a driver "
             "here fails the same way ('Cannot generate SSPI context')."
         )
-        return Observation(
-            LoginOutcome.NO_WINDOWS_AUTH,
-            Status.FAIL,
-            detail,
-            evidence,
-            facts=(who.said(detail),),
-            fixes=_NO_KERBEROS,
-        )
+        return who.failed(LoginOutcome.NO_WINDOWS_AUTH, detail, evidence, _NO_KERBEROS)
     if plan.client == "none":
         detail = f"No login could be tried: {plan.why}."
-        return Observation(
-            LoginOutcome.DRIVER_MISSING,
-            Status.FAIL,
-            detail,
-            evidence,
-            facts=(who.said(detail),),
-            fixes=_NO_DRIVER,
-        )
+        return who.failed(LoginOutcome.DRIVER_MISSING, detail, evidence, _NO_DRIVER)
     if plan.client == "native":
         result = await _native(context)
         evidence["login"] = result.evidence()
@@ -279,13 +276,7 @@ def _from_native(
         return _failed(context, decoded, detail, evidence, who, LoginOutcome.BROKEN)
     if result.status is LoginStatus.PROTOCOL:
         detail = f"{result.detail[0].upper()}{result.detail[1:]}."
-        return Observation(
-            LoginOutcome.PROTOCOL_ERROR,
-            Status.FAIL,
-            detail,
-            evidence,
-            facts=(who.said(detail),),
-        )
+        return who.failed(LoginOutcome.PROTOCOL_ERROR, detail, evidence)
     reply = login_errors.reply_from_messages(
         [(m.number, m.state, m.message) for m in result.errors]
     )
@@ -406,14 +397,7 @@ def _failed(
         "recognised": list(decoded.recognised),
         "fixes": list(decoded.fixes),
     }
-    return Observation(
-        outcome or decoded.outcome.value,
-        Status.FAIL,
-        detail,
-        evidence,
-        facts=(who.said(detail),),
-        fixes=decoded.fixes,
-    )
+    return who.failed(outcome or decoded.outcome.value, detail, evidence, decoded.fixes)
 
 
 def _logged_in(
