@@ -329,6 +329,29 @@ def login_by_client() -> str:
     )
 
 
+def hostile_servers() -> str:
+    """`sqlreach check --timeout 2` against tests/hostile.py's servers: wall time and the CPU
+    the process used (user + system), one run each (the point is the bound, not the median)."""
+    from tests import hostile
+
+    rows = []
+    for name in ("flood", "slowloris", "lying-length", "no-version", "oversized-certificate"):
+        with hostile.SCENARIOS[name]() as (address, port):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            done = subprocess.run(
+                [SQLREACH, "check", f"{address},{port}", "--json", "--timeout", "2"],
+                capture_output=True,
+                timeout=300,
+            )
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        cause = json.loads(done.stdout)["root_cause"] if done.stdout else "(no output)"
+        rows.append([name, f"{wall:.2f} s", f"{cpu:.2f} s", cause])
+    return table(["hostile server", "wall", "CPU", "root cause"], rows)
+
+
 def main() -> int:
     import tempfile
 
@@ -338,6 +361,7 @@ def main() -> int:
         ("Start-up", start_up),
         ("A good login, by client", login_by_client),
         ("Side by side with the drivers (same lab, same run)", side_by_side),
+        ("Against hostile servers (tests/hostile.py), check --timeout 2", hostile_servers),
     ]
     with tempfile.TemporaryDirectory() as tmp:
         sections.append(("sqlreach scan over 1,000 lab targets", lambda: scan_thousand(Path(tmp))))

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from tui import __version__
 from tui.exitcodes import ExitCode
+from tui.secret import ARGV_WARNING, disable_core_dumps, secret_in_argv
 
 
 class _Parser(argparse.ArgumentParser):
@@ -334,9 +335,12 @@ COMMANDS = frozenset({"check", "explain", "transcripts", "creds", "lab", "scan"}
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    disable_core_dumps()  # any command may hold a password: no core dump may carry it
     wizard, commands = build_parser()
     parser = commands if arguments and arguments[0] in COMMANDS else wizard
     args = parser.parse_args(arguments)
+    if secret_in_argv(arguments):
+        sys.stderr.write(ARGV_WARNING)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)

@@ -7,6 +7,7 @@ logging and JSON all see a placeholder; only `reveal()` hands the value to a dri
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final
 
 PLACEHOLDER: Final = "********"
@@ -90,3 +91,31 @@ def redact(text: str, *secrets: str | Secret | None) -> str:
         if value and len(value) >= MIN_FREE_TEXT_SECRET:
             redacted = redacted.replace(value, PLACEHOLDER)
     return redacted
+
+
+ARGV_WARNING: Final = (
+    "sqlreach: warning: a password is on the command line, where other users of this machine "
+    "can read it (ps, /proc/PID/cmdline) and the shell's history keeps it. Leave it out of the "
+    "connection string and give it with --password-env VARIABLE instead.\n"
+)
+
+
+def secret_in_argv(arguments: Sequence[str]) -> bool:
+    """Does any argument hold a secret value (`Password=...`, `-P ...`), as `redact` sees it?"""
+    return any(redact(argument) != argument for argument in arguments)
+
+
+def disable_core_dumps() -> bool:
+    """No core dump of this process (nor of its children): a secret in memory stays there.
+
+    RLIMIT_CORE 0, soft and hard; False where the platform has no `resource` module (Windows,
+    whose crash dumps are configured outside the process) or refuses."""
+    try:
+        import resource
+    except ImportError:
+        return False
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        return False
+    return True

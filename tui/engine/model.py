@@ -109,6 +109,11 @@ class Step:
     # verdict's template names was recorded on every path that reaches it.
     gives: Mapping[str, tuple[type[Fact], ...]] = field(default_factory=dict)
     may_give: tuple[type[Fact], ...] = ()
+    # The most the action can spend, one probe after another: `timeouts` probe timeouts plus
+    # `seconds` (drivers round timeouts up to whole seconds, threads get a grace). The walk's
+    # deadline is the longest chain of these through the tree (`Tree.longest_chain`).
+    timeouts: float = 0.0
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)

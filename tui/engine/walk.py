@@ -2,17 +2,21 @@
 
 The same walk serves the wizard (which passes an `Asker` and listens to events), `check` and
 `scan` (which answer questions from flags and defaults). The walk's length is bounded by the
-tree: steps cannot repeat, so the worst case is the longest chain of probe timeouts. What the
-verdict says beyond its template (which fixes, the clients table, the error text compared) is
-the tree's own `conclude`: the engine knows nothing of any particular step.
+tree: steps cannot repeat, so the worst case is the longest chain of probe timeouts, and the
+engine holds the walk to it (`Tree.longest_chain`): the time the actions take is one deadline,
+and a step still running when it passes ends the walk with a verdict that says so (the time a
+person takes to answer is not counted). What the verdict says beyond its template (which fixes,
+the clients table, the error text compared) is the tree's own `conclude`: the engine knows
+nothing of any particular step.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from tui.engine.context import Context
 from tui.engine.facts import FactError, fill
@@ -28,15 +32,21 @@ from tui.engine.model import (
     Verdict,
     VerdictReached,
 )
-from tui.knowledge.causes import REGISTRY
+from tui.knowledge.causes import REGISTRY, UNANSWERED
 from tui.knowledge.fixes.catalog import render_fixes
 from tui.knowledge.fixes.values import FixValues
 from tui.target import Target
+
+STEP_GRACE: Final = 1.0  # seconds each action step may take beyond its declared share
 
 
 class TreeError(RuntimeError):
     """The tree itself is wrong (an undeclared outcome, a missing step or fact): a bug, not a
     finding."""
+
+
+class _OutOfTime(Exception):
+    """The walk's deadline passed while a step's action was still running."""
 
 
 class Concluder(Protocol):
@@ -102,6 +112,30 @@ class Tree:
         except KeyError:
             raise TreeError(f"no step '{step_id}' in the tree") from None
 
+    def longest_chain(self, timeout: float) -> float:
+        """Seconds the actions of the slowest path through the tree may take, each step its
+        declared share (`Step.timeouts` probe timeouts plus `Step.seconds`) and a grace;
+        questions take none (a person's time is theirs)."""
+        known: dict[str, float] = {}
+
+        def worst(step_id: str, path: tuple[str, ...]) -> float:
+            if step_id in path:
+                raise TreeError(f"step '{step_id}' reached twice: the tree has a cycle")
+            if step_id not in known:
+                step = self[step_id]
+                own = 0.0
+                if step.action is not None:
+                    own = step.timeouts * timeout + step.seconds + STEP_GRACE
+                after = (
+                    worst(outcome.step, (*path, step_id))
+                    for outcome in step.outcomes.values()
+                    if isinstance(outcome, Next)
+                )
+                known[step_id] = own + max(after, default=0.0)
+            return known[step_id]
+
+        return worst(self.first, ())
+
 
 @dataclass(frozen=True)
 class Diagnosis:
@@ -153,6 +187,8 @@ async def diagnose(tree: Tree, context: Context) -> Diagnosis:
     records: list[StepRecord] = []
     step = tree[tree.first]
     visited: set[str] = set()
+    budget = tree.longest_chain(context.timeout)
+    spent = 0.0  # seconds the actions took so far: the walk's deadline counts only these
     try:
         while True:
             if step.id in visited:
@@ -161,9 +197,15 @@ async def diagnose(tree: Tree, context: Context) -> Diagnosis:
             context.step_id = step.id
             context.emit(StepStarted(step=step.id, title=step.title, why=step.why))
             step_started = time.perf_counter()
-            observation, answer = await _observe(step, context)
-            if step.question is not None and context.asker is not None:
-                waited += time.perf_counter() - step_started
+            try:
+                observation, answer = await _observe(step, context, budget - spent)
+            except _OutOfTime:
+                return _out_of_time(step, context, records, budget, started, waited)
+            if step.question is not None:
+                if context.asker is not None:
+                    waited += time.perf_counter() - step_started
+            else:
+                spent += time.perf_counter() - step_started
             elapsed = (time.perf_counter() - step_started) * 1000
             outcome = step.outcomes.get(observation.outcome)
             if outcome is None:
@@ -200,15 +242,63 @@ async def diagnose(tree: Tree, context: Context) -> Diagnosis:
                 step = tree[outcome.step]
                 continue
             verdict = tree.conclude(outcome, step, context)
-            context.emit(VerdictReached(verdict=verdict))
-            return Diagnosis(
-                target=context.target,
-                steps=tuple(records),
-                verdict=verdict,
-                elapsed_ms=(time.perf_counter() - started - waited) * 1000,
-            )
+            return _concluded(context, records, verdict, started, waited)
     finally:
         await context.close()
+
+
+def _concluded(
+    context: Context, records: list[StepRecord], verdict: Verdict, started: float, waited: float
+) -> Diagnosis:
+    context.emit(VerdictReached(verdict=verdict))
+    return Diagnosis(
+        target=context.target,
+        steps=tuple(records),
+        verdict=verdict,
+        elapsed_ms=(time.perf_counter() - started - waited) * 1000,
+    )
+
+
+def _out_of_time(
+    step: Step,
+    context: Context,
+    records: list[StepRecord],
+    budget: float,
+    started: float,
+    waited: float,
+) -> Diagnosis:
+    """The walk's deadline passed during `step`: the verdict says so, and what it means at
+    that hop. Every probe ends within its own timeout, so this takes a probe that did not."""
+    cause = UNANSWERED.get(step.hop)
+    if cause is None:
+        raise TreeError(
+            f"step '{step.id}' ran past the diagnosis's time limit ({budget:g} s) although it "
+            "asks no server: a bug"
+        )
+    summary = (
+        (
+            f"sqlreach stopped this diagnosis: step '{step.title}' was still waiting when the "
+            f"diagnosis's time limit ran out ({budget:g} s, the longest chain of probe timeouts "
+            f"for a {context.timeout:g} s timeout). Read that as: {REGISTRY[cause].meaning}."
+        )
+        .replace("{", "{{")
+        .replace("}", "}}")
+    )
+    outcome = Conclude(cause, summary)
+    record = StepRecord(
+        id=step.id,
+        title=step.title,
+        hop=step.hop,
+        status=Status.FAIL,
+        summary=f"still waiting when the diagnosis's time limit ({budget:g} s) ran out",
+        outcome="out-of-time",
+        decision=f"verdict: {cause.value}",
+        evidence={"time_limit_s": round(budget, 3), "timeout_s": context.timeout},
+        elapsed_ms=0.0,
+    )
+    records.append(record)
+    context.emit(StepFinished(record=record))
+    return _concluded(context, records, plain_verdict(outcome, step, context), started, waited)
 
 
 def _check_gives(step: Step, observation: Observation) -> None:
@@ -225,7 +315,7 @@ def _check_gives(step: Step, observation: Observation) -> None:
         )
 
 
-async def _observe(step: Step, context: Context) -> tuple[Observation, str | None]:
+async def _observe(step: Step, context: Context, left: float) -> tuple[Observation, str | None]:
     if step.question is not None:
         question = step.question
         default = question.default(context)
@@ -250,7 +340,13 @@ async def _observe(step: Step, context: Context) -> tuple[Observation, str | Non
         return observation, answer
     if step.action is None:
         raise TreeError(f"step '{step.id}' has neither an action nor a question")
-    return await step.action(context), None
+    try:
+        async with asyncio.timeout(max(left, 0.0)) as limit:
+            return await step.action(context), None
+    except TimeoutError:
+        if limit.expired():
+            raise _OutOfTime from None
+        raise
 
 
 __all__ = [

@@ -274,3 +274,16 @@ def register(entry: Cause) -> None:
 def unregister(code: RootCause) -> None:
     """Take a root cause out again (tests that register a throwaway one)."""
     REGISTRY.pop(code, None)
+
+
+# What a hop still waiting when the diagnosis's time limit runs out is taken to mean (the
+# engine's verdict then; every probe has a timeout of its own, so it takes one that overran).
+UNANSWERED: Final[Mapping[Hop, RootCause]] = {
+    Hop.NAME: RootCause.NAME_NOT_RESOLVED,
+    Hop.HOST: RootCause.HOST_UNREACHABLE,
+    Hop.BROWSER: RootCause.BROWSER_UNAVAILABLE,
+    Hop.PORT: RootCause.PORT_FILTERED,
+    Hop.SERVER: RootCause.SERVER_UNRESPONSIVE,
+    Hop.TLS: RootCause.TLS_FAILED,
+    Hop.LOGIN: RootCause.SERVER_UNRESPONSIVE,
+}

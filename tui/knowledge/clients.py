@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Final
 
 from tui import platforms
 from tui.knowledge.causes import RootCause
-from tui.probes.tls import TlsResult, TlsStatus
+from tui.probes.tls import Failure, TlsResult, TlsStatus
 from tui.target import Form, Target
 from tui.wire.prelogin import Encryption
 
@@ -807,6 +807,10 @@ class _Predictor:
         accepted = set(tls.accepted_versions())
         modern = bool(accepted & {"1.2", "1.3"})
         listed = ", ".join(sorted(accepted)) or "none that could be tested"
+        if tls.main.failure is Failure.OVERSIZED:  # no version question: the server broke TLS
+            return self.fail(
+                Check.HANDSHAKE, f"the TLS handshake fails: {tls.main.message}", encryption, False
+            )
         if family.stack is Stack.GNUTLS:
             if tls.main.ok:
                 return None

@@ -4,6 +4,24 @@ Silent and refused mean different things: silence is a Browser that is stopped b
 firewall, or UDP 1434 dropped on the way (or, for one instance, a name the Browser does not know:
 the specification says it must ignore it); refused is an ICMP 'port unreachable', which says the
 host is up and simply runs no Browser.
+
+How the ICMP 'port unreachable' reaches the probe differs by platform and event loop, and the
+probe reads every form as REFUSED. It keeps a *connected* UDP socket, because that is the only
+kind on which every form below is seen:
+- Linux and macOS: `error_received(ConnectionRefusedError)` (ECONNREFUSED).
+- Windows, WSAECONNRESET (10054) raised by WSARecv itself: `error_received(ConnectionResetError)`
+  (python/cpython#127057).
+- Windows' Proactor loop before the fix of python/cpython#91227 (PR #32011, merged March 2024):
+  `error_received(OSError)` whose `winerror` is 1234, ERROR_PORT_UNREACHABLE ("No service is
+  operating at the destination network endpoint on the remote system", as caproto/caproto#745
+  shows); Python maps that code to errno EINVAL.
+- Windows' Proactor loop after that fix: `IocpProactor.finish_socket_func` answers
+  ERROR_PORT_UNREACHABLE with the pair `(b'', None)`; a connected transport hands that pair to
+  `datagram_received` as its data, while an unconnected one drops it (`if data:` in
+  `_ProactorDatagramTransport._loop_reading`), so on an unconnected socket the refusal would
+  look like silence.
+None of this ever ran on Windows here: tests/test_hostile_probes.py feeds each form to the probe
+through a fake transport (simulated, from the CPython sources and issues named above).
 """
 
 from __future__ import annotations
@@ -20,6 +38,7 @@ from tui.wire import ssrp
 from tui.wire.errors import WireError
 
 BROWSER_PORT: Final = 1434
+ERROR_PORT_UNREACHABLE: Final = 1234  # winerror of an ICMP port unreachable on Windows
 MAX_DATAGRAM: Final = 65_535 + 3
 RAW_EVIDENCE_BYTES: Final = 2048
 
@@ -90,17 +109,32 @@ def _describe(instance: ssrp.Instance) -> str:
     return f"{instance.instance} ({tcp}, version {instance.version})"
 
 
+class PortUnreachable(ConnectionRefusedError):
+    """ICMP 'port unreachable' as Windows reports it (see the module's notes)."""
+
+
 class _Collector(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
 
-    def datagram_received(self, data: bytes, addr: tuple[object, ...]) -> None:
-        if not self.answer.done():
-            self.answer.set_result(data)
+    def datagram_received(self, data: bytes | tuple[object, ...], addr: tuple[object, ...]) -> None:
+        if self.answer.done():
+            return
+        if not isinstance(data, bytes | bytearray):  # (b'', None): Proactor's port unreachable
+            self.answer.set_exception(
+                PortUnreachable("ERROR_PORT_UNREACHABLE (1234), as Windows' Proactor loop says it")
+            )
+            return
+        self.answer.set_result(bytes(data))
 
     def error_received(self, exc: Exception) -> None:
-        if not self.answer.done():
-            self.answer.set_exception(exc)
+        if self.answer.done():
+            return
+        if getattr(exc, "winerror", None) == ERROR_PORT_UNREACHABLE:
+            exc = PortUnreachable(f"ERROR_PORT_UNREACHABLE (1234): {exc}")
+        elif isinstance(exc, ConnectionResetError):  # WSAECONNRESET: nothing to reset on UDP
+            exc = PortUnreachable(f"{describe_os_error(exc).label()}, on UDP: port unreachable")
+        self.answer.set_exception(exc)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.answer.done():
@@ -168,9 +202,7 @@ async def probe_browser(
         data = await _ask(transport, protocol, payload, clock)
     except TimeoutError:
         return result(BrowserStatus.SILENT)
-    except (ConnectionRefusedError, ConnectionResetError) as error:
-        # ICMP port unreachable: Linux and macOS say ECONNREFUSED; Windows reports it on a UDP
-        # socket as WSAECONNRESET (10054). On UDP there is no connection to reset otherwise.
+    except ConnectionRefusedError as error:  # every form of ICMP port unreachable
         return result(BrowserStatus.REFUSED, _error_text(error))
     except OSError as error:
         return result(BrowserStatus.ERROR, _error_text(error))
@@ -209,4 +241,6 @@ async def _ask(
 def _error_text(error: BaseException) -> str:
     if isinstance(error, TimeoutError):
         return "timed out opening a UDP socket"
+    if isinstance(error, PortUnreachable):
+        return str(error)
     return describe_os_error(error).label()

@@ -16,7 +16,7 @@ from tui.probes import serverinfo
 from tui.probes.base import Evidence, JsonValue, Stopwatch
 from tui.probes.errors import describe_os_error
 from tui.probes.serverinfo import ServerInfo
-from tui.probes.tdsconn import MAX_REPLY, abort, open_connection, short
+from tui.probes.tdsconn import MAX_REPLY, Received, abort, hex_preview, open_connection, short
 from tui.secret import Secret, redact
 from tui.wire import login7, prelogin, tds, tokens
 from tui.wire.errors import WireError
@@ -28,8 +28,10 @@ class LoginStatus(StrEnum):
     OK = "OK"
     FAILED = "FAILED"  # 18456 and relatives
     DATABASE = "DATABASE"  # 4060: the login works, the database cannot be opened
-    UNRESPONSIVE = "UNRESPONSIVE"  # no answer to the login in time, or closed before it
-    ERROR = "ERROR"  # TLS failed, the server spoke garbage, or the connection failed
+    UNRESPONSIVE = "UNRESPONSIVE"  # no (whole) answer to the login in time
+    BROKEN = "BROKEN"  # the server reset or closed the connection instead of answering
+    PROTOCOL = "PROTOCOL"  # the server answered the login with bytes that break TDS
+    ERROR = "ERROR"  # TLS failed, or the connection failed before the login was sent
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class LoginResult:
     extra: dict[str, JsonValue] = field(default_factory=dict)
     server_info: ServerInfo | None = None  # the diagnostic query's row, after a good login
     query_detail: str | None = None  # why the diagnostic query gave no row
+    answer_bytes: bytes = b""  # the first bytes of the server's answer to the login
+    answer_count: int = 0  # how many bytes of it came
 
     @property
     def errors(self) -> tuple[tokens.ServerMessage, ...]:
@@ -79,6 +83,8 @@ class LoginResult:
             **self.extra,
             "server_info": self.server_info.evidence() if self.server_info else None,
             "query_detail": self.query_detail,
+            "answer_first_bytes_hex": self.answer_bytes.hex(),
+            "answer_bytes": self.answer_count,
             "timeout_s": self.timeout,
             "elapsed_ms": self.elapsed_ms,
         }
@@ -88,30 +94,29 @@ class LoginResult:
 
 
 class _Link:
-    """One TDS conversation after the pre-login: plain, or through a TLS channel."""
+    """One TDS conversation after the pre-login: plain, or through a TLS channel. What the
+    server sent for the latest message is in `received`, whatever went wrong with it."""
 
-    def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, clock: Stopwatch
-    ) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.clock = clock
         self.channel: TlsChannel | None = None
+        self.received = Received.from_reader(reader)
 
-    def _left(self) -> float:
-        return max(self.clock.remaining(), 0.001)
+    def secure(self, channel: TlsChannel) -> None:
+        self.channel = channel
+        self.received = Received(channel.read_some)
 
     async def send(self, message: bytes) -> None:
         if self.channel is not None:
-            await self.channel.send(message, timeout=self._left())
+            await self.channel.send(message)
             return
         self.writer.write(message)
-        await asyncio.wait_for(self.writer.drain(), timeout=self._left())
+        await self.writer.drain()
 
     async def receive(self) -> bytes:
-        if self.channel is not None:
-            return (await self.channel.receive(timeout=self._left(), max_bytes=MAX_REPLY)).payload
-        message = await tds.read_message(self.reader, max_bytes=MAX_REPLY, timeout=self._left())
+        self.received.start()
+        message = await tds.read_message_with(self.received.read_exactly, max_bytes=MAX_REPLY)
         return message.payload
 
 
@@ -138,6 +143,7 @@ async def probe_login(
         reply: _Reply | None = None,
         info: ServerInfo | None = None,
         query_detail: str | None = None,
+        answer: Received | None = None,
     ) -> LoginResult:
         got = reply or _Reply()
         return LoginResult(
@@ -154,6 +160,8 @@ async def probe_login(
             got.encryption,
             server_info=info,
             query_detail=query_detail,
+            answer_bytes=_scrub(bytes(answer.first), secret) if answer else b"",
+            answer_count=answer.count if answer else 0,
         )
 
     try:
@@ -165,62 +173,135 @@ async def probe_login(
             else describe_os_error(error).label()
         )
         return result(LoginStatus.ERROR, f"could not connect: {text}")
-    link = _Link(reader, writer, clock)
+    link = _Link(reader, writer)
+    login = _Progress()
     try:
-        await link.send(
-            tds.encode_message(
-                tds.PacketType.PRELOGIN, prelogin.build_client_prelogin(encryption=Encryption.OFF)
+        async with asyncio.timeout(clock.remaining()):  # one deadline for the whole exchange
+            status, text, parsed = await _log_in(
+                link, login, user, secret, database, host_name, server_name or address, clock
             )
-        )
-        answer = prelogin.parse_prelogin(await link.receive())
-        server = answer.encryption if answer.encryption is not None else Encryption.NOT_SUP
-        packet = login7.build_login7(
-            user=user,
-            password=secret,
-            database=database,
-            host_name=host_name,
-            server_name=server_name or address,
-        )
-        message = tds.encode_message(tds.PacketType.LOGIN7, packet)
-        if server is Encryption.NOT_SUP:
-            encryption = "none"
-        else:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE  # certificates are judged by the TLS step
-            context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-            link.channel = await client_tls(
-                reader,
-                writer,
-                context=context,
-                server_hostname=None,
-                timeout=max(clock.remaining(), 0.001),
-            )
-            encryption = "login packet only" if server is Encryption.OFF else "whole connection"
-        await link.send(message)
-        if server is Encryption.OFF and link.channel is not None:
-            link.channel.downgrade()  # login-only encryption: the reply comes in the clear
-        status, text, parsed = _read_login_reply(await link.receive(), encryption)
+            if status is LoginStatus.OK and query:
+                info, query_detail = await _diagnostic_query(link, parsed.tds_version)
+                return result(status, text, parsed, info, query_detail)
+        return result(status, text, parsed)
     except TimeoutError:
-        abort(writer)
-        return result(LoginStatus.UNRESPONSIVE, f"no answer to the login within {timeout:g} s")
-    except (asyncio.IncompleteReadError, ConnectionResetError):
-        abort(writer)
-        return result(LoginStatus.UNRESPONSIVE, "the server closed the connection during the login")
-    except (WireError, ssl.SSLError) as error:
-        abort(writer)
+        if login.answered is not None:  # the login worked; the query ran out of time
+            status, text, parsed = login.answered
+            return result(status, text, parsed, None, "the diagnostic query got no answer in time")
+        if login.sent is None:
+            return result(
+                LoginStatus.UNRESPONSIVE,
+                f"no answer to the pre-login or the TLS handshake within {timeout:g} s",
+            )
+        came = _came(link.received, login.sent)
+        return result(
+            LoginStatus.UNRESPONSIVE,
+            f"no (whole) answer to the login within {timeout:g} s{came}",
+            answer=link.received,
+        )
+    except (asyncio.IncompleteReadError, ConnectionResetError) as error:
+        what = "reset" if isinstance(error, ConnectionResetError) else "closed"
+        if login.sent is None:
+            return result(
+                LoginStatus.UNRESPONSIVE,
+                f"the server {what} the connection before the login was sent",
+            )
+        return result(
+            LoginStatus.BROKEN,
+            f"the server {what} the connection instead of answering the login"
+            f"{_came(link.received, login.sent)}",
+            answer=link.received,
+        )
+    except WireError as error:
+        if login.sent is None:
+            return result(LoginStatus.ERROR, f"the login could not be completed: {short(error)}")
+        return result(
+            LoginStatus.PROTOCOL,
+            f"the server answered the login with bytes that break the TDS protocol: "
+            f"{short(error)}{_came(link.received, login.sent)}",
+            answer=link.received,
+        )
+    except ssl.SSLError as error:
         return result(LoginStatus.ERROR, f"the login could not be completed: {short(error)}")
     except OSError as error:
-        abort(writer)
         return result(LoginStatus.ERROR, describe_os_error(error).label())
-    if status is not LoginStatus.OK or not query:
-        abort(writer)
-        return result(status, text, parsed)
-    try:
-        info, query_detail = await _diagnostic_query(link, parsed.tds_version)
     finally:
         abort(writer)
-    return result(status, text, parsed, info, query_detail)
+
+
+@dataclass
+class _Progress:
+    """How far the login got: when the LOGIN7 went out, and the answer once it is read."""
+
+    sent: Stopwatch | None = None
+    answered: tuple[LoginStatus, str, _Reply] | None = None
+
+
+async def _log_in(
+    link: _Link,
+    progress: _Progress,
+    user: str,
+    secret: str,
+    database: str | None,
+    host_name: str,
+    server_name: str,
+    clock: Stopwatch,
+) -> tuple[LoginStatus, str, _Reply]:
+    """PRELOGIN, TLS when the server offers it, LOGIN7, and the server's answer read."""
+    await link.send(
+        tds.encode_message(
+            tds.PacketType.PRELOGIN, prelogin.build_client_prelogin(encryption=Encryption.OFF)
+        )
+    )
+    answer = prelogin.parse_prelogin(await link.receive())
+    server = answer.encryption if answer.encryption is not None else Encryption.NOT_SUP
+    packet = login7.build_login7(
+        user=user,
+        password=secret,
+        database=database,
+        host_name=host_name,
+        server_name=server_name,
+    )
+    message = tds.encode_message(tds.PacketType.LOGIN7, packet)
+    if server is Encryption.NOT_SUP:
+        encryption = "none"
+    else:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # certificates are judged by the TLS step
+        context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        channel = await client_tls(
+            link.reader,
+            link.writer,
+            context=context,
+            server_hostname=None,
+            timeout=clock.remaining(),
+        )
+        link.secure(channel)
+        encryption = "login packet only" if server is Encryption.OFF else "whole connection"
+    await link.send(message)
+    progress.sent = Stopwatch()
+    if server is Encryption.OFF and link.channel is not None:
+        link.channel.downgrade()  # login-only encryption: the reply comes in the clear
+    progress.answered = _read_login_reply(await link.receive(), encryption)
+    return progress.answered
+
+
+def _came(received: Received, sent: Stopwatch) -> str:
+    """', 3 ms after the login was sent, 0 bytes of an answer' and the first bytes seen."""
+    said = f", {sent.elapsed_ms():.0f} ms after the login was sent; {received.count} byte(s) came"
+    if received.count:
+        said += f" (first bytes: {hex_preview(received.first)})"
+    return said
+
+
+def _scrub(data: bytes, secret: str) -> bytes:
+    """A server that echoes the LOGIN7 back must not put the password into the evidence."""
+    if not secret:
+        return data
+    for form in (secret.encode(), secret.encode("utf-16-le"), login7.obfuscate(secret)):
+        data = data.replace(form, b"*" * len(form))
+    return data
 
 
 def sql_batch(text: str, *, tds_version: int = login7.TDS74) -> bytes:

@@ -349,6 +349,8 @@ async def probe_odbc_login(
             **extra,
         )
 
+    limit = 2 * seconds + GRACE  # the login, then the query, each with its timeout: one deadline
+    deadline = Stopwatch(limit)
     try:
         module = await asyncio.wait_for(in_daemon_thread(loader), timeout=seconds + GRACE)
     except ImportError as error:
@@ -358,12 +360,12 @@ async def probe_odbc_login(
     try:
         attempt = await asyncio.wait_for(
             in_daemon_thread(lambda: _attempt(module, text, seconds)),
-            timeout=2 * seconds + GRACE,  # the login, then the query, each with its timeout
+            timeout=max(deadline.remaining(), 0.001),
         )
     except TimeoutError:
         return result(
             OdbcStatus.HUNG,
-            f"{driver} did not return within {2 * seconds + GRACE:g} s although its login "
+            f"{driver} did not return within {limit:g} s although its login "
             f"timeout was {seconds} s: the driver hangs",
         )
     if attempt.error is not None:

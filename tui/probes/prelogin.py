@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from tui.probes.base import Evidence, JsonValue, Stopwatch
 from tui.probes.errors import describe_os_error
-from tui.probes.tdsconn import MAX_REPLY, abort, open_connection, short
+from tui.probes.tdsconn import READ_CHUNK, Received, abort, hex_preview, open_connection, short
 from tui.wire import prelogin, tds
 from tui.wire.errors import WireError
 from tui.wire.prelogin import Encryption
 
 FIRST_BYTES_EVIDENCE: Final = 256
+MAX_ANSWER: Final = 32_768  # a real pre-login answer is under 100 bytes
 
 
 class PreloginStatus(StrEnum):
@@ -103,7 +105,10 @@ async def probe_prelogin(
     instance: str | None = None,
     encryption: Encryption = Encryption.OFF,
 ) -> PreloginResult:
-    """Send the PRELOGIN every client sends first, and say what came back."""
+    """Send the PRELOGIN every client sends first, and say what came back.
+
+    One deadline covers the whole exchange (connect, send, every packet of the answer): no
+    stream of packets, slow or fast, keeps the probe past `timeout`."""
     clock = Stopwatch(timeout)
 
     def result(status: PreloginStatus, detail: str, **extra: object) -> PreloginResult:
@@ -116,62 +121,50 @@ async def probe_prelogin(
     except OSError as error:
         return result(PreloginStatus.CONNECT_FAILED, describe_os_error(error).label())
     sent = Stopwatch()
+    received = Received.from_reader(reader)
     try:
-        payload = prelogin.build_client_prelogin(
-            encryption=encryption, instance=instance or "MSSQLServer"
-        )
-        writer.write(tds.encode_message(tds.PacketType.PRELOGIN, payload))
-        await writer.drain()
-        first = await _read_some(reader, clock)
-        if not first:
-            return result(
-                PreloginStatus.CLOSED,
-                "the server closed the connection without answering the pre-login",
-            )
-        if first[0] != tds.PacketType.REPLY:
-            data = await _read_more(reader, first, clock)
-            looks = tds.classify_first_bytes(data)
-            return result(
-                PreloginStatus.NOT_TDS,
-                f"answered, but not as SQL Server: it looks like {looks}",
-                first_bytes=data,
-                looks_like=looks,
-            )
-        received = _Received(len(first))
-        try:
-            payload = await _read_reply(reader, first, clock, received)
-        except TimeoutError:
+        async with asyncio.timeout(clock.remaining()):
+            return await _exchange(reader, writer, received, instance, encryption, result, sent)
+    except TimeoutError:
+        if received.count == 0:
             return result(
                 PreloginStatus.SILENT,
-                f"began a TDS reply but sent only {received.count} byte(s) in {timeout:g} s: "
-                "far too slow to be a healthy SQL Server (a server under heavy pressure, or "
-                "a broken network path that trickles)",
-                first_bytes=first,
+                f"the connection opened, but nothing answered the pre-login within "
+                f"{timeout:g} s (worker threads exhausted, hung, starting or stopping, "
+                "or a proxy with no live backend)",
             )
-        answer = prelogin.parse_prelogin(payload)
-        return result(
-            PreloginStatus.SQL_SERVER,
-            "answered the pre-login as SQL Server",
-            answer=answer,
-            first_bytes=first,
-            answer_ms=round(sent.elapsed() * 1000, 3),
-        )
-    except TimeoutError:
         return result(
             PreloginStatus.SILENT,
-            f"the connection opened, but nothing answered the pre-login within "
-            f"{timeout:g} s (worker threads exhausted, hung, starting or stopping, "
-            "or a proxy with no live backend)",
+            f"began a TDS reply but sent only {received.count} byte(s) in {timeout:g} s "
+            f"(first bytes: {hex_preview(received.first)}): far too slow to be a healthy SQL "
+            "Server (a server under heavy pressure, or a broken network path that trickles)",
+            first_bytes=bytes(received.first),
         )
     except ConnectionResetError:
         return result(
             PreloginStatus.RESET,
-            "the server reset the connection before answering the pre-login (10054 WSAECONNRESET)",
+            "the server reset the connection before answering the pre-login "
+            f"(10054 WSAECONNRESET){_after(received)}",
+            first_bytes=bytes(received.first),
         )
-    except (WireError, asyncio.IncompleteReadError) as error:
+    except asyncio.IncompleteReadError:
+        if received.count == 0:
+            return result(
+                PreloginStatus.CLOSED,
+                "the server closed the connection without answering the pre-login",
+            )
+        return result(
+            PreloginStatus.CLOSED,
+            f"the server closed the connection in the middle of its pre-login answer"
+            f"{_after(received)}",
+            first_bytes=bytes(received.first),
+        )
+    except WireError as error:
         return result(
             PreloginStatus.NOT_TDS,
-            f"answered, but not with a valid TDS pre-login ({short(error)})",
+            f"answered, but its pre-login answer breaks the TDS protocol: {short(error)} "
+            f"(first bytes: {hex_preview(received.first)})",
+            first_bytes=bytes(received.first),
             looks_like="broken TDS",
         )
     except OSError as error:  # a broken pipe: the reset came before our PRELOGIN went out
@@ -184,53 +177,60 @@ async def probe_prelogin(
         abort(writer)
 
 
-async def _read_some(reader: asyncio.StreamReader, clock: Stopwatch) -> bytes:
-    return await asyncio.wait_for(reader.read(4096), timeout=max(clock.remaining(), 0.001))
+Result = Callable[..., PreloginResult]
 
 
-async def _read_more(reader: asyncio.StreamReader, first: bytes, clock: Stopwatch) -> bytes:
+async def _exchange(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    received: Received,
+    instance: str | None,
+    encryption: Encryption,
+    result: Result,
+    sent: Stopwatch,
+) -> PreloginResult:
+    payload = prelogin.build_client_prelogin(
+        encryption=encryption, instance=instance or "MSSQLServer"
+    )
+    writer.write(tds.encode_message(tds.PacketType.PRELOGIN, payload))
+    await writer.drain()
+    first = await reader.read(READ_CHUNK)
+    if not first:
+        raise asyncio.IncompleteReadError(b"", None)
+    if first[0] != tds.PacketType.REPLY:
+        data = await _read_more(reader, first)
+        looks = tds.classify_first_bytes(data)
+        return result(
+            PreloginStatus.NOT_TDS,
+            f"answered, but not as SQL Server: it looks like {looks}",
+            first_bytes=data,
+            looks_like=looks,
+        )
+    received.feed(first)
+    reply = await tds.read_message_with(received.read_exactly, max_bytes=MAX_ANSWER)
+    answer = prelogin.parse_server_answer(reply.payload)
+    return result(
+        PreloginStatus.SQL_SERVER,
+        "answered the pre-login as SQL Server",
+        answer=answer,
+        first_bytes=bytes(received.first),
+        answer_ms=round(sent.elapsed() * 1000, 3),
+    )
+
+
+def _after(received: Received) -> str:
+    if received.count == 0:
+        return ""
+    return f", after {received.count} byte(s) of it (first bytes: {hex_preview(received.first)})"
+
+
+async def _read_more(reader: asyncio.StreamReader, first: bytes) -> bytes:
     """A little more of a non-TDS answer, to recognise it; never past the deadline."""
     data = first
     with contextlib.suppress(TimeoutError, OSError):
         while len(data) < FIRST_BYTES_EVIDENCE:
-            more = await asyncio.wait_for(
-                reader.read(FIRST_BYTES_EVIDENCE), timeout=min(0.05, max(clock.remaining(), 0.001))
-            )
+            more = await asyncio.wait_for(reader.read(FIRST_BYTES_EVIDENCE), timeout=0.05)
             if not more:
                 break
             data += more
-    return data
-
-
-@dataclass
-class _Received:
-    count: int
-
-
-async def _read_reply(
-    reader: asyncio.StreamReader, buffer: bytes, clock: Stopwatch, received: _Received
-) -> bytes:
-    """The payload of a whole TDS reply whose first bytes are already in `buffer`."""
-    payload = bytearray()
-    while True:
-        while len(buffer) < 8:
-            buffer += await _read_exact_or_more(reader, clock, received)
-        header = tds.parse_header(buffer[:8])
-        while len(buffer) < header.length:
-            buffer += await _read_exact_or_more(reader, clock, received)
-        payload += buffer[8 : header.length]
-        if len(payload) > MAX_REPLY:
-            raise WireError(f"the reply is longer than {MAX_REPLY} bytes")
-        buffer = buffer[header.length :]
-        if header.status & 0x01:
-            return bytes(payload)
-
-
-async def _read_exact_or_more(
-    reader: asyncio.StreamReader, clock: Stopwatch, received: _Received
-) -> bytes:
-    chunk = await asyncio.wait_for(reader.read(65_536), timeout=max(clock.remaining(), 0.001))
-    if not chunk:
-        raise asyncio.IncompleteReadError(b"", None)
-    received.count += len(chunk)
-    return chunk
+    return data[:FIRST_BYTES_EVIDENCE]

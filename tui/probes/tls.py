@@ -75,6 +75,7 @@ class Failure(StrEnum):
     VERIFY = "verify"  # the certificate failed verification
     CLOSED = "closed"  # the server closed or reset the connection during the handshake
     NOT_TLS = "not-tls"  # the answer was not TLS (or not TDS)
+    OVERSIZED = "oversized"  # a certificate or handshake message too large: a protocol violation
     TIMEOUT = "timeout"
     CONNECT = "connect"  # no TCP connection
 
@@ -450,6 +451,8 @@ def _classify(error: BaseException) -> tuple[Failure, str | None, str]:
             return Failure.REFUSED, reason, _ssl_words(error)
         if reason in {"UNEXPECTED_EOF_WHILE_READING"}:
             return Failure.CLOSED, reason, _ssl_words(error)
+        if reason in _OVERSIZED_REASONS:
+            return Failure.OVERSIZED, reason, _oversized_words(error)
         return Failure.LOCAL, reason, _ssl_words(error)
     if isinstance(error, TimeoutError):
         return Failure.TIMEOUT, None, "no answer in time"
@@ -460,6 +463,21 @@ def _classify(error: BaseException) -> tuple[Failure, str | None, str]:
     if isinstance(error, OSError):
         return Failure.CLOSED, None, describe_os_error(error).label()
     return Failure.NOT_TLS, None, str(error) or type(error).__name__
+
+
+# OpenSSL's reasons for a handshake message or record longer than it accepts; a client takes
+# at most 100 KB of certificates (SSL_MAX_CERT_LIST_DEFAULT in openssl/ssl.h).
+_OVERSIZED_REASONS: Final = frozenset(
+    {"EXCESSIVE_MESSAGE_SIZE", "PACKET_LENGTH_TOO_LONG", "DATA_LENGTH_TOO_LONG"}
+)
+
+
+def _oversized_words(error: ssl.SSLError) -> str:
+    return (
+        "the server's certificate or handshake message is larger than a TLS client accepts "
+        "(OpenSSL takes at most 100 KB of certificates): a protocol violation "
+        f"({_ssl_words(error)})"
+    )
 
 
 def _ssl_words(error: ssl.SSLError) -> str:

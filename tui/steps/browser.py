@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from enum import StrEnum
+from typing import Any
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
@@ -18,6 +19,7 @@ class BrowserOutcome(StrEnum):
     UNKNOWN_INSTANCE = "unknown-instance"
     SILENT = "silent"
     REFUSED = "refused"
+    UNREADABLE = "unreadable"  # something answered on UDP 1434, but not in SSRP
 
 
 def _key(context: Context, address: str, request: str) -> tuple[str, str, str, str | None]:
@@ -125,12 +127,16 @@ async def ask_browser(context: Context) -> Observation:
         )
     refused = [r for r in results if r.status is BrowserStatus.REFUSED]
     if refused:
-        return Observation(
-            BrowserOutcome.REFUSED,
-            Status.FAIL,
-            refused[0].summary(),
+        return _no_port(BrowserOutcome.REFUSED, refused[0], endpoint, evidence)
+    unreadable = [r for r in results if r.status is BrowserStatus.MALFORMED]
+    if unreadable:
+        return _no_port(
+            BrowserOutcome.UNREADABLE,
+            unreadable[0],
+            endpoint,
             evidence,
-            facts=(endpoint.moved(address=refused[0].address), BrowserAnswer()),
+            notes=(f"What came: {unreadable_words(unreadable[0])}",),
+            host_answered=True,
         )
     return Observation(
         BrowserOutcome.SILENT,
@@ -141,9 +147,36 @@ async def ask_browser(context: Context) -> Observation:
     )
 
 
+def _no_port(
+    outcome: BrowserOutcome,
+    result: BrowserResult,
+    endpoint: Endpoint,
+    evidence: dict[str, Any],
+    **more: Any,
+) -> Observation:
+    """The Browser at `result.address` gave no port: the walk ends there."""
+    facts = (endpoint.moved(address=result.address), BrowserAnswer())
+    return Observation(outcome, Status.FAIL, result.summary(), evidence, facts=facts, **more)
+
+
+def unreadable_words(result: BrowserResult) -> str:
+    """'65507 bytes that are not SSRP (...), first bytes 4a 55 4e 4b ...'"""
+    preview = " ".join(f"{byte:02x}" for byte in result.raw[:16])
+    more = " ..." if len(result.raw) > 16 else ""
+    return (
+        f"{len(result.raw)} byte(s) that are not SSRP ({result.detail}); first bytes: "
+        f"{preview or '(none)'}{more}"
+    )
+
+
 def browser_phrase(result: BrowserResult) -> str:
     if result.status is BrowserStatus.ANSWERED:
         return "The SQL Server Browser answers but names no other port that works."
+    if result.status is BrowserStatus.MALFORMED:
+        return (
+            "Something answered on UDP 1434, but not in the Browser's protocol: "
+            f"{unreadable_words(result)}."
+        )
     if result.status is BrowserStatus.REFUSED:
         return "No SQL Server Browser runs on the host (UDP 1434 port unreachable)."
     return "The SQL Server Browser (UDP 1434) did not answer."

@@ -150,6 +150,8 @@ class LoginOutcome(StrEnum):
     DRIVER_MISSING = Outcome.DRIVER_MISSING.value
     TLS_FAILED = Outcome.TLS_FAILED.value
     ENCRYPTION_MISMATCH = Outcome.ENCRYPTION_MISMATCH.value
+    BROKEN = "broken"  # the server reset or closed the connection instead of answering
+    PROTOCOL_ERROR = "protocol-error"  # the server answered the login with bytes that break TDS
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,17 @@ class _Who:
     database_label: str
     user: str | None
     database: str | None
+
+    def failed(
+        self,
+        outcome: str,
+        detail: str,
+        evidence: dict[str, Any],
+        fixes: tuple[str, ...] = (),
+    ) -> Observation:
+        return Observation(
+            outcome, Status.FAIL, detail, evidence, facts=(self.said(detail),), fixes=fixes
+        )
 
     def said(self, detail: str) -> LoginFacts:
         return LoginFacts(
@@ -191,24 +204,10 @@ async def login(context: Context) -> Observation:
             f"tried from this machine: {kerberos.detail}. SQL Server was not asked; a driver "
             "here fails the same way ('Cannot generate SSPI context')."
         )
-        return Observation(
-            LoginOutcome.NO_WINDOWS_AUTH,
-            Status.FAIL,
-            detail,
-            evidence,
-            facts=(who.said(detail),),
-            fixes=_NO_KERBEROS,
-        )
+        return who.failed(LoginOutcome.NO_WINDOWS_AUTH, detail, evidence, _NO_KERBEROS)
     if plan.client == "none":
         detail = f"No login could be tried: {plan.why}."
-        return Observation(
-            LoginOutcome.DRIVER_MISSING,
-            Status.FAIL,
-            detail,
-            evidence,
-            facts=(who.said(detail),),
-            fixes=_NO_DRIVER,
-        )
+        return who.failed(LoginOutcome.DRIVER_MISSING, detail, evidence, _NO_DRIVER)
     if plan.client == "native":
         result = await _native(context)
         evidence["login"] = result.evidence()
@@ -270,6 +269,15 @@ def _from_native(
             Reply(sqlstate="HYT00"), user=context.target.user, database=context.target.database
         )
         return _failed(context, decoded, f"{decoded.detail} ({result.detail})", evidence, who)
+    if result.status is LoginStatus.BROKEN:  # what drivers call a communication link failure
+        decoded = login_errors.decode(
+            Reply(sqlstate="08S01"), user=context.target.user, database=context.target.database
+        )
+        detail = f"{decoded.detail} ({result.detail})"
+        return _failed(context, decoded, detail, evidence, who, LoginOutcome.BROKEN)
+    if result.status is LoginStatus.PROTOCOL:
+        detail = f"{result.detail[0].upper()}{result.detail[1:]}."
+        return who.failed(LoginOutcome.PROTOCOL_ERROR, detail, evidence)
     reply = login_errors.reply_from_messages(
         [(m.number, m.state, m.message) for m in result.errors]
     )
@@ -412,6 +420,7 @@ def _failed(
     detail: str,
     evidence: dict[str, Any],
     who: _Who,
+    outcome: LoginOutcome | None = None,
 ) -> Observation:
     evidence["decoded"] = {
         "rule": decoded.rule.key,
@@ -419,14 +428,7 @@ def _failed(
         "recognised": list(decoded.recognised),
         "fixes": list(decoded.fixes),
     }
-    return Observation(
-        decoded.outcome.value,
-        Status.FAIL,
-        detail,
-        evidence,
-        facts=(who.said(detail),),
-        fixes=decoded.fixes,
-    )
+    return who.failed(outcome or decoded.outcome.value, detail, evidence, decoded.fixes)
 
 
 def _logged_in(

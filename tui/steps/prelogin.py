@@ -97,6 +97,8 @@ def _unresponsive_detail(result: PreloginResult, tls: TlsResult) -> str:
         else "TDS 8 answered"
     )
     elapsed = result.elapsed_ms
+    if result.first_bytes:  # something came, then stopped, trickled or broke off: say what
+        return f"{result.detail}; {tds8}"
     if result.status is PreloginStatus.SILENT:
         return (
             f"the connection opened, but nothing answered the pre-login: silence for "

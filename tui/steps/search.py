@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
+from tui.probes.base import Stopwatch
 from tui.probes.browser import BrowserResult, BrowserStatus
-from tui.probes.prelogin import PreloginResult, PreloginStatus
+from tui.probes.limits import descriptor_budget
+from tui.probes.prelogin import PreloginResult, PreloginStatus, probe_prelogin
 from tui.steps import browser
 from tui.steps.facts import Alias, Endpoint, FoundElsewhere, PortAlias, SearchResult
-from tui.steps.prelogin import ask_prelogin
 from tui.target import DEFAULT_PORT
+
+MIN_TRY: Final = 0.05  # seconds: less than this left is no fair try of a port
 
 
 class SearchOutcome(StrEnum):
@@ -40,13 +44,13 @@ async def search_elsewhere(context: Context) -> Observation:
                     f"the SQL Server Browser lists instance {instance.instance} on port "
                     f"{instance.tcp_port}",
                 )
-    results = await context.gather(
-        *(ask_prelogin(context, address, candidate) for candidate in candidates)
-    )
+    order = _priority(candidates, target.instance, ex)
+    results, untried = await _knock(context, address, order)
     found = [r for r in results if r.status is PreloginStatus.SQL_SERVER]
     evidence: dict[str, Any] = {
         "browser": ex.evidence(),
         "tried": [r.evidence() for r in results],
+        "not_tried_in_time": untried,
     }
     if found:
         best = _best_match(found, candidates, target.instance, ex)
@@ -80,10 +84,15 @@ async def search_elsewhere(context: Context) -> Observation:
             f"the port the Browser named ({port}) refuses",
             evidence,
         )
-    looked = [f"port {p}" for p in candidates]
+    looked = [f"port {r.port}" for r in results]
     detail = (
-        f"Also tried: {', '.join(looked)}; none answered as SQL Server. " if looked else ""
+        f"Also tried: {_listed(looked)}; none answered as SQL Server. " if looked else ""
     ) + browser.browser_phrase(ex)
+    if untried:
+        detail += (
+            f" {len(untried)} more port(s) the Browser lists could not be tried within "
+            f"{context.timeout:g} s."
+        )
     return Observation(
         SearchOutcome.NOT_FOUND,
         Status.FAIL,
@@ -91,6 +100,51 @@ async def search_elsewhere(context: Context) -> Observation:
         evidence,
         facts=(SearchResult(detail),),
     )
+
+
+def _priority(candidates: dict[int, str], instance: str | None, ex: BrowserResult) -> list[int]:
+    """The port of the instance asked for first, then 1433, then the Browser's order."""
+    first: list[int] = []
+    if instance and ex.status is BrowserStatus.ANSWERED:
+        match = ex.find(instance)
+        if match is not None and match.tcp_port in candidates:
+            first.append(match.tcp_port)
+    if DEFAULT_PORT in candidates:
+        first.append(DEFAULT_PORT)
+    return list(dict.fromkeys([*first, *candidates]))
+
+
+async def _knock(
+    context: Context, address: str, ports: list[int]
+) -> tuple[list[PreloginResult], list[int]]:
+    """Ask every port whether it is SQL Server, a batch at a time (no more connections at once
+    than the descriptor budget allows), all within one probe timeout; the ports whose turn
+    came too late are returned apart."""
+    clock = Stopwatch(context.timeout)
+    gate = asyncio.Semaphore(descriptor_budget())
+    instance = context.target.instance
+
+    async def one(port: int) -> PreloginResult | None:
+        async with gate:
+            left = clock.remaining()
+            if left < MIN_TRY:
+                return None
+            return await context.probe(
+                ("prelogin", address, port),
+                f"asking {address} port {port} whether it is SQL Server",
+                lambda: probe_prelogin(address, port, instance=instance, timeout=left),
+            )
+
+    answers = await context.gather(*(one(port) for port in ports))
+    results = [answer for answer in answers if answer is not None]
+    untried = [port for port, answer in zip(ports, answers, strict=True) if answer is None]
+    return results, untried
+
+
+def _listed(items: list[str], most: int = 12) -> str:
+    if len(items) <= most:
+        return ", ".join(items)
+    return f"{', '.join(items[:most])} and {len(items) - most} more"
 
 
 def _best_match(

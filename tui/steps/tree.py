@@ -67,6 +67,7 @@ STEPS: Final[tuple[Step, ...]] = (
         source="Checklist 1 (right server?) and 7 (aliases)",
         hop=Hop.CLIENT,
         action=target.read_target,
+        timeouts=1,  # alias and DSN files, read with one timeout
         gives={
             TargetOutcome.OK: (f.Endpoint,),
             TargetOutcome.UNRESOLVED_ALIAS: (f.Endpoint, f.AliasProblem),
@@ -127,6 +128,8 @@ STEPS: Final[tuple[Step, ...]] = (
         source="Checklist 3-6; Microsoft's ten steps 1, 2, 6",
         hop=Hop.CLIENT,
         action=target.read_server_config,
+        timeouts=2,  # the local readers: 2 timeouts and 1 s (probes/local/server.py)
+        seconds=1,
         outcomes={ServerConfigOutcome.DONE: Next(S.DNS)},
     ),
     Step(
@@ -141,6 +144,7 @@ STEPS: Final[tuple[Step, ...]] = (
         source="Checklist 2 (ping, ping -a)",
         hop=Hop.NAME,
         action=dns.resolve,
+        timeouts=1,
         gives={
             DnsOutcome.RESOLVED: (f.Endpoint,),
             DnsOutcome.RESOLVED_NAMED: (f.Endpoint,),
@@ -167,6 +171,7 @@ STEPS: Final[tuple[Step, ...]] = (
         source="Checklist 5 (Browser running?)",
         hop=Hop.BROWSER,
         action=browser.ask_browser,
+        timeouts=1,
         gives={outcome: (f.Endpoint, f.BrowserAnswer) for outcome in BrowserOutcome},
         outcomes={
             BrowserOutcome.PORT: Next(S.TCP),
@@ -185,6 +190,12 @@ STEPS: Final[tuple[Step, ...]] = (
                 "No answer from the SQL Server Browser on {endpoint.address} (UDP 1434) within "
                 "{run.timeout_s}: it is stopped, or a firewall drops UDP 1434. Without it the "
                 "client cannot find the port of instance {endpoint.instance} (error 26).",
+            ),
+            BrowserOutcome.UNREADABLE: Conclude(
+                R.BROWSER_UNAVAILABLE,
+                "Something answered on UDP 1434 of {endpoint.address}, but not in the SQL Server "
+                "Browser's protocol (SSRP): the Browser answered, unreadable, so the port of "
+                "instance {endpoint.instance} cannot be looked up (error 26).",
             ),
             BrowserOutcome.REFUSED: Conclude(
                 R.BROWSER_UNAVAILABLE,
@@ -207,6 +218,7 @@ STEPS: Final[tuple[Step, ...]] = (
         source="Checklist 4 (telnet host port); Microsoft triage question 2",
         hop=Hop.PORT,
         action=tcp.connect_tcp,
+        timeouts=1,
         gives={outcome: (f.Endpoint, f.TcpResult) for outcome in TcpOutcome},
         outcomes={
             TcpOutcome.CONNECTED: Next(S.PRELOGIN),
@@ -236,6 +248,7 @@ STEPS: Final[tuple[Step, ...]] = (
         source="Checklist comments (default instance moved off 1433; aliases)",
         hop=Hop.PORT,
         action=search.search_elsewhere,
+        timeouts=2,  # the Browser's list, then every port it names
         gives={
             SearchOutcome.FOUND_ELSEWHERE: (f.FoundElsewhere,),
             SearchOutcome.ALIAS_WRONG_PORT: (f.FoundElsewhere, f.PortAlias),
@@ -282,6 +295,7 @@ STEPS: Final[tuple[Step, ...]] = (
         source="Microsoft triage question 2 ('yes' branch: driver, TLS, alias, application)",
         hop=Hop.SERVER,
         action=prelogin.prelogin,
+        timeouts=1,  # the TLS probe runs beside it, on the same budget
         gives={
             PreloginOutcome.SQL_SERVER: (f.ServerAnswer,),
             PreloginOutcome.SQL_SERVER_STRICT: (f.ServerAnswer,),
@@ -338,6 +352,7 @@ STEPS: Final[tuple[Step, ...]] = (
         source="MS-TDS PRELOGIN encryption; sql-docs: encryption and certificate validation",
         hop=Hop.TLS,
         action=tls.check_tls,
+        timeouts=1,
         gives={outcome: (f.TlsFindings,) for outcome in TlsOutcome},
         outcomes={
             TlsOutcome.OK: Next(S.LOGIN_WANTED),
@@ -386,6 +401,10 @@ STEPS: Final[tuple[Step, ...]] = (
         source="Checklist 9; error 18456 states",
         hop=Hop.LOGIN,
         action=login.login,
+        # a ticket check, the driver's login and query (whole seconds, and a grace), then
+        # sqlreach's own login
+        timeouts=4,
+        seconds=4,
         gives={outcome: (f.LoginFacts,) for outcome in LoginOutcome},
         may_give=(f.Renamed,),
         outcomes={
@@ -423,6 +442,17 @@ STEPS: Final[tuple[Step, ...]] = (
                 "SQL Server answered the pre-login on {endpoint.address} port {endpoint.port} but "
                 "not the login within {run.timeout_s} ({login.client}): {login.detail}",
                 ("check-server-health",),
+            ),
+            LoginOutcome.BROKEN: Conclude(
+                R.SERVER_UNRESPONSIVE,
+                "SQL Server answered the pre-login on {endpoint.address} port {endpoint.port}, but "
+                "the connection broke during the login ({login.client}): {login.detail}",
+                ("check-server-health",),
+            ),
+            LoginOutcome.PROTOCOL_ERROR: Conclude(
+                R.NOT_SQL_SERVER,
+                "{endpoint.address} port {endpoint.port} answered the pre-login like SQL Server, "
+                "but not the login ({login.client}): {login.detail}",
             ),
             LoginOutcome.DRIVER_MISSING: Conclude(
                 R.DRIVER_MISSING,

@@ -212,6 +212,19 @@ def parse_prelogin(payload: bytes) -> Prelogin:
     )
 
 
+def parse_server_answer(payload: bytes) -> Prelogin:
+    """A server's PRELOGIN answer: as `parse_prelogin`, and VERSION must be there.
+
+    Every SQL Server puts VERSION first in its answer: every real answer in
+    tests/corpus/wire_bytes.toml has it (SQL Server 2008 SP1 to 2017, a 2012 capture, tedious's
+    2008 SP2 debug output), and the echo rule of wire-protocols.md §2 keeps it. An answer
+    without it is not SQL Server's."""
+    answer = parse_prelogin(payload)
+    if answer.version is None:
+        raise WireError("the pre-login answer has no VERSION option, which every SQL Server sends")
+    return answer
+
+
 def _need(token: int, length: int, allowed: tuple[int, ...], position: int) -> None:
     if length not in allowed:
         sizes = " or ".join(str(size) for size in allowed)

@@ -116,13 +116,39 @@ def encode_message(
 
 ReadExactly = Callable[[int], Awaitable[bytes]]
 
+YIELD_EVERY: Final = 16  # packets read between two turns given to the event loop
+
+
+def packet_limit(max_bytes: int) -> int:
+    """How many packets a message of at most `max_bytes` may take.
+
+    Every sender cuts a message into packets of its packet size, at least 512 bytes (504 of
+    payload), so more packets than this are no message at all: a stream of header-only
+    packets that never sets end-of-message would otherwise never reach the byte cap."""
+    return max_bytes // (MIN_PACKET_SIZE - HEADER_SIZE) + 1
+
 
 async def read_message_with(read_exactly: ReadExactly, *, max_bytes: int) -> Message:
-    """Reassemble one message from any byte source (a socket, or TLS over one)."""
+    """Reassemble one message from any byte source (a socket, or TLS over one).
+
+    The work per packet is bounded (no copy of what came before), the number of packets too
+    (`packet_limit`), and the event loop gets a turn every few packets even when the bytes
+    are already buffered, so the caller's deadline and a cancellation are seen at once."""
     payload = bytearray()
     first: Header | None = None
     offset = 0
+    packets = 0
+    limit = packet_limit(max_bytes)
     while True:
+        packets += 1
+        if packets > limit:
+            raise WireError(
+                f"more than {limit} packets without end-of-message for a message of at most "
+                f"{max_bytes} bytes",
+                offset,
+            )
+        if packets % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         raw = await read_exactly(HEADER_SIZE)
         try:
             header = parse_header(raw)

@@ -136,6 +136,17 @@ class TlsChannel:
         if pending:
             self._writer.write(pending)
 
+    async def read_some(self) -> bytes:
+        """The next bytes that came through the channel, however many (b"" once closed)."""
+        try:
+            if not self._buffer:
+                await self._fill()
+        except asyncio.IncompleteReadError:
+            return b""
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        return data
+
     async def _read_exactly(self, count: int) -> bytes:
         while len(self._buffer) < count:
             await self._fill()
@@ -156,6 +167,7 @@ class TlsChannel:
             except ssl.SSLWantReadError:
                 self._flush_raw()  # post-handshake messages may want an answer
                 self._incoming.write(await read_record(self._reader))
+                await asyncio.sleep(0)  # records that carry no data must not hog the loop
                 continue
             except ssl.SSLZeroReturnError:
                 raise asyncio.IncompleteReadError(bytes(self._buffer), None) from None
@@ -263,6 +275,7 @@ async def client_tls(
             if done:
                 break
             incoming.write((await _handshake_message(reader)).payload)
+            await asyncio.sleep(0)
     return TlsChannel(reader, writer, tls, incoming, outgoing, timeout=timeout)
 
 
@@ -346,3 +359,4 @@ async def _raw_handshake(
 ) -> None:
     while not await _step(tls, outgoing, writer, bytes):
         incoming.write(await read_record(reader))
+        await asyncio.sleep(0)  # a stream of tiny records must not hog the event loop
