@@ -130,8 +130,8 @@ CAUSES: Final[tuple[Cause, ...]] = (
     ),
     Cause(
         _R.BROWSER_UNAVAILABLE,
-        "a named instance without a port, and UDP 1434 gives no answer (Browser stopped or "
-        "blocked)",
+        "a named instance without a port, and UDP 1434 gives no answer that can be used "
+        "(Browser stopped, blocked, or answering something unreadable)",
         hop=Hop.BROWSER,
         layer=Layer.BROWSER,
         fixes=("start-browser", "open-firewall-udp-1434", "connect-with-port"),
