@@ -185,6 +185,11 @@ def _add_transcripts(commands: argparse._SubParsersAction[_Parser]) -> None:
     export.add_argument("id", help="session id (a unique prefix is enough)")
     export.add_argument("--format", choices=("md", "html", "json"), default="md")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the output file if it exists (a regular file only; never a link)",
+    )
     transcripts.set_defaults(run=_run_transcripts)
 
 
@@ -194,7 +199,7 @@ def _run_transcripts(args: argparse.Namespace) -> int:
     if args.action == "show":
         return command.run_show(args.id, sys.stdout)
     if args.action == "export":
-        return command.run_export(args.id, args.format, args.output, sys.stdout)
+        return command.run_export(args.id, args.format, args.output, sys.stdout, force=args.force)
     return command.run_list(sys.stdout)
 
 
@@ -336,6 +341,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     wizard, commands = build_parser()
     parser = commands if arguments and arguments[0] in COMMANDS else wizard
+    if parser is commands:
+        from tui.commands.output import tolerate_code_pages
+
+        tolerate_code_pages(sys.stdout, sys.stderr)
     args = parser.parse_args(arguments)
     run: Callable[[argparse.Namespace], int] = args.run
     try:

@@ -19,6 +19,7 @@ from typing import Any, Final, Protocol
 
 import platformdirs
 
+from tui.safe.files import private_directory
 from tui.secret import Secret
 from tui.target import Target
 
@@ -90,8 +91,11 @@ def config_dir() -> Path:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Atomic, owner-only from the first byte."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Atomic, owner-only from the first byte, in an owner-only directory."""
+    try:
+        private_directory(path.parent)
+    except OSError as error:
+        raise CredentialError(f"cannot write {path}: {error.strerror or error}") from None
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.chmod(temporary, 0o600)
