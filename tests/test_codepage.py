@@ -96,13 +96,14 @@ def test_scan_in_every_format(tmp_path: Path, dns_server: str, encoding: str) ->
 
 def test_explain_and_transcripts_show(tmp_path: Path, dns_server: str) -> None:
     encoding = "cp1252"
-    said = f"Cannot open database \"Продажи\" requested by the login. Server: {HOST}"
+    said = f'Cannot open database "Продажи" requested by the login. Server: {HOST}'
     code, data, _ = _run(tmp_path, encoding, "explain", said)
     assert code == 0 and "4060" in data.decode(encoding)
     code, data, _ = _run(tmp_path, encoding, "explain", "--json", said)
     assert data.isascii() and json.loads(data)["schema"] == 1
     journal = tmp_path / "session.jsonl"
-    _run(tmp_path, encoding, "check", HOST, "--dns-server", dns_server, "--transcript", str(journal))
+    check = ("check", HOST, "--dns-server", dns_server, "--transcript", str(journal))
+    _run(tmp_path, encoding, *check)
     code, data, _ = _run(tmp_path, encoding, "transcripts", "show", str(journal))
     assert code == 0 and "## Summary" in _readable(encoding, data)
 

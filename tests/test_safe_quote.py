@@ -24,7 +24,8 @@ from tui.safe.sanitise import has_unsafe
 from tui.target import iter_pairs, parse_target
 
 # Any text, and text made mostly of what each language treats specially.
-SPECIAL = list("'\"[]{};=%!^`$&|<>()# \t\\-/,:@*?~") + [
+SPECIAL = [
+    *"'\"[]{};=%!^`$&|<>()# \t\\-/,:@*?~",
     "\n",
     "\r",
     "\x00",
@@ -121,9 +122,7 @@ def test_posix_shell_argument_is_one_word(value: str) -> None:
 def test_cmd_argument_is_one_argument(value: str) -> None:
     quoted = _quoted_or_refused(quote.cmd_arg, value)
     if quoted is None:
-        assert (
-            has_unsafe(value) or value[:1] in ("-", "/") or any(c in value for c in '"%!')
-        ), value
+        assert has_unsafe(value) or value[:1] in ("-", "/") or any(c in value for c in '"%!'), value
         return
     assert read_cmd_arguments(f"nslookup {quoted} x") == ["nslookup", value, "x"]
     # cmd.exe itself: outside quotes nothing it reads as an operator or an escape

@@ -16,7 +16,8 @@ from textual.markup import to_content
 from tui.safe import sanitise
 from tui.safe.sanitise import code, fence, html, markdown, markup, visible, visible_lines
 
-SPECIAL = list("\\`*_[]<>|#~&!()-+=.:/ \t\n\r{}'\"$@") + [
+SPECIAL = [
+    *"\\`*_[]<>|#~&!()-+=.:/ \t\n\r{}'\"$@",
     "\x00",
     "\x07",
     "\x1b",
@@ -161,7 +162,7 @@ class _Collect(HTMLParser):
 @given(TEXTS)
 def test_html_text_is_only_text(value: str) -> None:
     parser = _Collect()
-    parser.feed(f"<p title=\"{html(value)}\">{html(value)}</p>")
+    parser.feed(f'<p title="{html(value)}">{html(value)}</p>')
     parser.close()
     assert parser.tags == ["p", "/p"]
     assert "".join(parser.text) == visible(value)

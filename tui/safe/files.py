@@ -117,4 +117,7 @@ def _link_new(temporary: str, path: Path) -> None:
 def open_new_private(path: Path, extra_flags: int = 0) -> int:
     """A new file readable by its owner only, created exclusively and never through a link."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY | extra_flags
-    return os.open(path, flags, FILE_MODE)
+    fd = os.open(path, flags, FILE_MODE)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, FILE_MODE)  # exactly 0600: a umask such as 0277 would leave it 0400
+    return fd
