@@ -45,6 +45,7 @@ TEXTS = st.one_of(
 )
 BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
 GFM = MarkdownIt("gfm-like")
+assert GFM.linkify is not None  # linkify-it-py, so autolinks are judged too
 GFM.linkify.set({"fuzzy_link": False})  # GFM links www. and http(s)://, not bare domains
 
 

@@ -84,13 +84,10 @@ def write_new(path: Path, data: bytes, *, force: bool = False) -> Path:
     directory = path.parent if str(path.parent) else Path(".")
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.chmod(temporary, FILE_MODE)
+        _write_synced(fd, data)
         if existing is None:
-            _link_new(temporary, path)
+            _link_new(temporary, path, data)
         else:
             os.replace(temporary, path)  # a rename replaces the entry, never a link's target
     finally:
@@ -98,7 +95,14 @@ def write_new(path: Path, data: bytes, *, force: bool = False) -> Path:
     return path
 
 
-def _link_new(temporary: str, path: Path) -> None:
+def _write_synced(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _link_new(temporary: str, path: Path, data: bytes) -> None:
     """Put the finished file at `path` only if nothing is there yet (no race with a symlink
     planted between the check and the write)."""
     try:
@@ -106,12 +110,7 @@ def _link_new(temporary: str, path: Path) -> None:
     except FileExistsError:
         raise UnsafePath(f"{path} appeared while it was being written: give a new file") from None
     except OSError:  # a file system without hard links: create exclusively, never following
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
-        fd = os.open(path, flags, FILE_MODE)
-        with os.fdopen(fd, "wb") as handle, open(temporary, "rb") as source:
-            handle.write(source.read())
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_synced(open_new_private(path), data)
 
 
 def open_new_private(path: Path, extra_flags: int = 0) -> int:
