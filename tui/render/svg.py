@@ -43,7 +43,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def verdict_svg(steps: Sequence[StepRecord], verdict: Verdict | None) -> str:
-    states = hop_states(steps)
+    states = hop_states(steps, verdict.root_cause if verdict is not None else None)
     width = len(states) * (BOX_W + GAP) + GAP
     fixes = verdict.fixes[:3] if verdict is not None else ()
     height = 150 + 20 * len(fixes)
