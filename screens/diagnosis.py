@@ -40,6 +40,7 @@ from tui.engine.model import (
 from tui.engine.walk import Diagnosis, Tree
 from tui.render.path import hop_states
 from tui.run import RunOptions, start_run
+from tui.safe.sanitise import visible
 from tui.target import Target
 
 
@@ -70,13 +71,13 @@ class ProbeLine:
         return self.done is None
 
     def cancel(self) -> None:
-        self.done = Text(f"✘ {self.detail}: cancelled", style="yellow")
+        self.done = Text(f"✘ {visible(self.detail)}: cancelled", style="yellow")
 
     def finish(self, event: ProbeFinished, *, cancelled: bool, timings: bool = True) -> None:
         if cancelled:
             self.cancel()
             return
-        self.done = Text(f"✔ {event.summary}")
+        self.done = Text(f"✔ {visible(event.summary)}")
         if timings:
             self.done.append(f" ({event.elapsed_ms:.0f} ms)", style="dim")
 
@@ -84,7 +85,7 @@ class ProbeLine:
         """`now` is None when no clock may be shown."""
         if self.done is not None:
             return self.done
-        line = Text(f"… {self.detail}")
+        line = Text(f"… {visible(self.detail)}")
         waited = None if now is None else now - self.started
         if waited is not None and waited >= 1:
             line.append(f"  {waited:.0f} s", style="bold")
@@ -128,7 +129,7 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
 
     def on_mount(self) -> None:
         self.title = "sqlreach"
-        self.sub_title = self.run_spec.target.data_source
+        self.sub_title = visible(self.run_spec.target.data_source)
         self.query_one("#path", Static).update(path_picture(hop_states([])))
         if self.run_spec.show_timings:  # no clock on screen for tests and snapshots
             self.set_interval(0.5, self.tick)
@@ -213,7 +214,7 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
 
     def show_step(self, step: Step, record: StepRecord | None) -> None:
         self.query_one("#step-title", Static).update(Text(step.title, style="bold"))
-        self.query_one("#why", Static).update(f"{step.why}\n\n({step.source})")
+        self.query_one("#why", Static).update(Text(f"{step.why}\n\n({step.source})"))
         if record is None:
             self.query_one("#result", Static).update(Text("running…", style="dim"))
             self.query_one("#evidence", Static).update("")

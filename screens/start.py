@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from screens.text import describe_target
 from tui.knowledge.explain import explain
 from tui.knowledge.pasted import PastedError, read_pasted
+from tui.safe.sanitise import visible
 from tui.target import TargetError, parse_target
 
 
@@ -160,7 +161,7 @@ class StartScreen(Screen[StartRequest]):
             parse.remove_class("error")
             return True
         except TargetError as error:
-            parse.update(Text(f"Cannot read this: {error}", style="bold red"))
+            parse.update(Text(f"Cannot read this: {visible(str(error))}", style="bold red"))
             parse.add_class("error")
             return False
 
@@ -179,7 +180,7 @@ class StartScreen(Screen[StartRequest]):
             return
         said = Text()
         for item in explanation.recognised[:4]:
-            said.append(f"  {item.code}: ", style="bold")
+            said.append(f"  {visible(item.code)}: ", style="bold")
             said.append(item.meaning[:160] + ("…" if len(item.meaning) > 160 else "") + "\n")
         likely = ", ".join(c.cause.value for c in explanation.candidates[:3])
         said.append(f"  Most likely: {likely}\n", style="bold")

@@ -18,6 +18,7 @@ from screens.text import path_picture, step_line
 from tui.engine.model import Step, StepRecord
 from tui.engine.walk import Diagnosis
 from tui.render.path import states_of
+from tui.safe.sanitise import visible
 
 
 class StepsScreen(Screen[None]):
@@ -56,7 +57,7 @@ class StepsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "sqlreach: the steps walked"
-        self.sub_title = self.diagnosis.target.data_source
+        self.sub_title = visible(self.diagnosis.target.data_source)
         steps = self.query_one("#steps", ListView)
         steps.focus()
         if self.diagnosis.steps:
@@ -71,11 +72,11 @@ class StepsScreen(Screen[None]):
 
     def show(self, record: StepRecord) -> None:
         step = self.steps_by_id.get(record.id)
-        self.query_one("#step-title", Static).update(Text(record.title, style="bold"))
+        self.query_one("#step-title", Static).update(Text(visible(record.title), style="bold"))
         self.query_one("#result", Static).update(result_text(record, self.show_timings))
         self.query_one("#next", Static).update(next_text(record))
         why = f"{step.why}\n\n({step.source})" if step is not None else ""
-        self.query_one("#why", Static).update(why)
+        self.query_one("#why", Static).update(Text(why))
         self.query_one("#evidence", Static).update(evidence_text(record))
 
     def action_toggle_why(self) -> None:

@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Static
 
 from tui.engine.model import StepRecord
+from tui.safe.sanitise import visible, visible_lines
 
 STATUS_STYLES = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
 EVIDENCE_LIMIT = 20_000  # characters: a hostile server's bytes must not flood the screen
@@ -22,9 +23,9 @@ def result_text(record: StepRecord, show_timings: bool = True) -> Text:
     result.append(
         f"{record.status.value.upper()}: ", style=f"bold {STATUS_STYLES[record.status.value]}"
     )
-    result.append(record.summary)
+    result.append(visible_lines(record.summary))
     if record.answer is not None:
-        result.append(f"\nYour answer: {record.answer}", style="italic")
+        result.append(f"\nYour answer: {visible(record.answer)}", style="italic")
     if show_timings:
         result.append(f"  ({record.elapsed_ms:.0f} ms)", style="dim")
     return result
@@ -32,11 +33,11 @@ def result_text(record: StepRecord, show_timings: bool = True) -> Text:
 
 def evidence_text(record: StepRecord) -> Text:
     evidence = json.dumps(dict(record.evidence), indent=1, ensure_ascii=False, default=str)
-    return Text(evidence[:EVIDENCE_LIMIT])
+    return Text(visible_lines(evidence, EVIDENCE_LIMIT))
 
 
 def next_text(record: StepRecord) -> Text:
-    return Text(f"→ {record.decision}", style="italic")
+    return Text(f"→ {visible(record.decision)}", style="italic")
 
 
 class StepDetail(VerticalScroll):

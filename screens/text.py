@@ -20,6 +20,7 @@ from tui.knowledge.fixes.template import (
 )
 from tui.platforms import Platform, current
 from tui.render.path import HopMark, HopState
+from tui.safe.sanitise import visible
 from tui.target import Target
 
 MARKS = {
@@ -63,7 +64,7 @@ def describe_target(target: Target) -> Text:
     """The parse, one value per line, with where each value came from."""
     text = Text()
     text.append(f"{target.form.value}: ", style="bold")
-    text.append(target.data_source + "\n")
+    text.append(visible(target.data_source) + "\n")
     for name in (
         "host",
         "instance",
@@ -79,15 +80,15 @@ def describe_target(target: Target) -> Text:
         if value is None:
             continue
         origin = target.origins.get(name)
-        where = f"  ({origin.source.value}: {origin.detail})" if origin else ""
+        where = f"  ({origin.source.value}: {visible(origin.detail)})" if origin else ""
         text.append(f"  {name:<9}", style="dim")
-        text.append(f"{value}")
+        text.append(visible(value))
         text.append(f"{where}\n", style="dim")
     if target.password is not None:
         text.append("  password ", style="dim")
         text.append("********  (kept out of every transcript)\n", style="dim")
     for note in target.notes:
-        text.append(f"  note: {note}\n", style="yellow")
+        text.append(f"  note: {visible(note)}\n", style="yellow")
     return text
 
 
@@ -95,7 +96,7 @@ def step_line(record: StepRecord) -> Text:
     mark, style = MARKS[record.status]
     line = Text()
     line.append(f"{mark} ", style=style)
-    line.append(record.title)
+    line.append(visible(record.title))
     return line
 
 

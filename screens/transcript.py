@@ -29,11 +29,13 @@ class TranscriptScreen(ModalScreen[None]):
         with Vertical(id="dialog"):
             yield Static(Text("Transcript", style="bold"))
             if self.journal is None:
-                yield Static(self.note or "This session is not being recorded.")
+                yield Static(Text(self.note or "This session is not being recorded."))
             else:
                 yield Static(
-                    f"This session is written, step by step, to\n{self.journal.path}"
-                    + (f"\n{self.note}" if self.note else "")
+                    Text(
+                        f"This session is written, step by step, to\n{self.journal.path}"
+                        + (f"\n{self.note}" if self.note else "")
+                    )
                 )
                 yield Input(placeholder="a note for the transcript, then Enter", id="note")
                 with Horizontal(id="buttons"):
@@ -61,11 +63,12 @@ class TranscriptScreen(ModalScreen[None]):
             {"md": ".md", "html": ".html", "json": ".json"}[fmt]
         )
         try:
-            written = export(read_session(self.journal.path), fmt, Path(destination))
+            # the session's own export beside its journal: a later press refreshes it
+            written = export(read_session(self.journal.path), fmt, Path(destination), force=True)
         except TranscriptError as error:
             self.query_one("#exported", Static).update(Text(str(error), style="red"))
             return
-        self.query_one("#exported", Static).update(f"Exported to {written}")
+        self.query_one("#exported", Static).update(Text(f"Exported to {written}"))
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from screens.text import PLATFORM_NAMES, fix_commands, path_picture, platform_order
 from tui.engine.walk import Diagnosis
 from tui.render.path import states_of
+from tui.safe.sanitise import visible, visible_lines
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class VerdictScreen(Screen[None]):
     def on_mount(self) -> None:
         diagnosis = self.diagnosis
         self.title = "sqlreach: verdict"
-        self.sub_title = diagnosis.target.data_source
+        self.sub_title = visible(diagnosis.target.data_source)
         cause = diagnosis.verdict.root_cause.value
         style = "bold green" if cause == "OK" else "bold red"
         heading = Text()
@@ -113,7 +114,8 @@ class VerdictScreen(Screen[None]):
         if self.show_timings:
             heading.append(f"   ({diagnosis.elapsed_ms:.0f} ms)", style="dim")
         self.query_one("#cause", Static).update(heading)
-        self.query_one("#summary", Static).update(diagnosis.verdict.summary)
+        # a Text, never a str: Static reads a str as markup (a user `dev[/]ops` crashed it)
+        self.query_one("#summary", Static).update(Text(visible_lines(diagnosis.verdict.summary)))
         self.query_one("#verdict-path", Static).update(path_picture(states_of(diagnosis)))
         if self.previous is not None:
             change = changes(self.previous, diagnosis)
@@ -150,10 +152,12 @@ class VerdictScreen(Screen[None]):
             return
         for number, fix in enumerate(fixes, 1):
             header = Text()
-            header.append(f"{number}. {fix.title}\n", style="bold")
-            header.append(fix.why, style="dim")
+            header.append(f"{number}. {visible(fix.title)}\n", style="bold")
+            header.append(visible_lines(fix.why), style="dim")
             if fix.risk:
-                header.append(f"\nRisk: {fix.risk}", style="yellow")
+                header.append(f"\nRisk: {visible_lines(fix.risk)}", style="yellow")
+            for warning in fix.warnings:
+                header.append(f"\nWarning: {visible_lines(warning)}", style="bold yellow")
             options.add_option(Option(header, disabled=True))
             listed = fix_commands(fix, platform)
             if not listed:
@@ -168,8 +172,9 @@ class VerdictScreen(Screen[None]):
                 )
             for label, command in listed:
                 body = Text()
-                body.append(f"   {label}:\n", style="italic")
-                body.append("\n".join("   " + line for line in command.splitlines()))
+                body.append(f"   {visible(label)}:\n", style="italic")
+                shown = visible_lines(command).splitlines()
+                body.append("\n".join("   " + line for line in shown))
                 options.add_option(Option(body, id=f"cmd-{len(self.commands)}"))
                 self.commands.append((fix.id, command))
 

@@ -123,8 +123,8 @@ def test_renamed_host_logs_in_and_names_the_old_and_new_names(driver: str) -> No
     assert login_step(document)["status"] == "warn"
     assert fix_ids(document) == ["restart-after-rename"]
     commands = json.dumps(document["fixes"][0])
-    assert "EXEC sp_dropserver 'OLDHOST';" in commands
-    assert "EXEC sp_addserver 'SQLHOST01', 'local';" in commands
+    assert "EXEC sp_dropserver N'OLDHOST';" in commands
+    assert "EXEC sp_addserver N'SQLHOST01', 'local';" in commands
 
 
 def test_freetds_logs_in_where_the_server_forces_encryption() -> None:

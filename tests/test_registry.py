@@ -46,8 +46,8 @@ from tui.knowledge.causes import (
 from tui.knowledge.explain.catalog import default_catalog
 from tui.knowledge.fixes.catalog import CATALOG
 from tui.knowledge.fixes.values import ALWAYS_KNOWN, FixValues
+from tui.render.markdown import render as to_markdown
 from tui.render.path import HopMark, hop_states
-from tui.render.report import to_markdown
 from tui.steps import facts as step_facts
 from tui.steps.ids import S
 from tui.steps.tcp import TcpOutcome

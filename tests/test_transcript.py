@@ -182,7 +182,7 @@ def test_export_replaces_atomically(tmp_path: Path) -> None:
     session = read_session(tmp_path / "s.jsonl")
     destination = tmp_path / "out.md"
     destination.write_text("earlier export")
-    export(session, "md", destination)
+    export(session, "md", destination, force=True)
     assert "sqlreach session" in destination.read_text()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
 

@@ -34,8 +34,9 @@ async def test_renamed_host_through_freetds_shows_the_names_and_the_fix(tmp_path
             assert "(pyodbc with FreeTDS)" in summary
             assert "@@SERVERNAME still says OLDHOST, but the machine is SQLHOST01" in summary
             commands = [command for _, command in verdict.commands]
-            assert any("EXEC sp_dropserver 'OLDHOST';" in command for command in commands)
-            assert any("EXEC sp_addserver 'SQLHOST01', 'local';" in command for command in commands)
+            assert any("EXEC sp_dropserver N'OLDHOST';" in command for command in commands)
+            added = "EXEC sp_addserver N'SQLHOST01', 'local';"
+            assert any(added in command for command in commands)
 
 
 async def test_a_driver_missing_here_is_a_verdict_with_install_steps(tmp_path: Path) -> None:

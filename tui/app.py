@@ -220,10 +220,10 @@ class SqlreachApp(App[None]):
         try:
             opened = start_session(target, directory=self.sessions_dir)
         except TranscriptError as error:
-            self.notify(str(error), severity="warning", timeout=10)
+            self.notify(str(error), severity="warning", timeout=10, markup=False)
             return None, str(error)
         if opened.message:
-            self.notify(opened.message, severity="warning", timeout=10)
+            self.notify(opened.message, severity="warning", timeout=10, markup=False)
         return opened.journal, opened.message
 
     def diagnose(self) -> None:
@@ -273,7 +273,7 @@ class SqlreachApp(App[None]):
         if answer is not None and diagnosis.verdict.root_cause is RootCause.OK:
             kept = save_credentials(diagnosis.target, answer, self.credential_lookup)
             if kept:
-                self.notify(kept)
+                self.notify(kept, markup=False)
         self.push_screen(VerdictScreen(diagnosis, previous, self.show_timings))
 
     def close_session(self, status: str) -> None:

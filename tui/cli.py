@@ -186,6 +186,11 @@ def _add_transcripts(commands: argparse._SubParsersAction[_Parser]) -> None:
     export.add_argument("id", help="session id (a unique prefix is enough)")
     export.add_argument("--format", choices=("md", "html", "json"), default="md")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the output file if it exists (a regular file only; never a link)",
+    )
     transcripts.set_defaults(run=_run_transcripts)
 
 
@@ -195,7 +200,7 @@ def _run_transcripts(args: argparse.Namespace) -> int:
     if args.action == "show":
         return command.run_show(args.id, sys.stdout)
     if args.action == "export":
-        return command.run_export(args.id, args.format, args.output, sys.stdout)
+        return command.run_export(args.id, args.format, args.output, sys.stdout, force=args.force)
     return command.run_list(sys.stdout)
 
 
@@ -338,6 +343,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     disable_core_dumps()  # any command may hold a password: no core dump may carry it
     wizard, commands = build_parser()
     parser = commands if arguments and arguments[0] in COMMANDS else wizard
+    if parser is commands:
+        from tui.commands.output import tolerate_code_pages
+
+        tolerate_code_pages(sys.stdout, sys.stderr)
     args = parser.parse_args(arguments)
     if secret_in_argv(arguments):
         sys.stderr.write(ARGV_WARNING)

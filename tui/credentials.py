@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Final, Protocol
 
 import platformdirs
 
+from tui.safe.files import private_directory, write_new
 from tui.secret import Secret
 from tui.target import Target
 
@@ -90,19 +90,13 @@ def config_dir() -> Path:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Atomic, owner-only from the first byte."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Atomic, owner-only from the first byte, in an owner-only directory; never through a
+    symlink."""
     try:
-        os.chmod(temporary, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        private_directory(path.parent)
+        write_new(path, data, force=True)
     except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise CredentialError(f"cannot write {path}: {error.strerror}") from None
+        raise CredentialError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 # ------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -172,7 +171,7 @@ def _open_journal(target: Target, options: CheckOptions) -> Journal | None:
     if not options.transcript:
         return None
     path = Path(options.transcript)
-    if path.exists():
+    if os.path.lexists(path):  # a dangling symlink too: never written through
         raise TranscriptError(f"{path} exists already: give a new file for the transcript")
     return Journal.create(target, path, origin="check")
 
@@ -246,32 +245,26 @@ def _passphrase(variable: str) -> Secret:
 
 
 def _emit_bad_input(options: CheckOptions, message: str, out: TextIO) -> None:
+    from tui.render import jsonout, markdown, text
+
     message = redact(message)
     if options.output == "json":
-        document: dict[str, Any] = {
-            "target": None,
-            "root_cause": RootCause.BAD_INPUT.value,
-            "summary": message,
-            "steps": [],
-            "fixes": [],
-            "clients": [],
-        }
-        out.write(json.dumps(document, indent=2) + "\n")
+        out.write(jsonout.bad_input(message))
     elif options.output == "markdown":
-        out.write(f"## sqlreach: `BAD_INPUT`\n\n{message}\n")
+        out.write(markdown.bad_input(message))
     else:
-        out.write(f"Verdict: BAD_INPUT\n\n{message}\n")
+        out.write(text.bad_input(message))
 
 
 def _emit(options: CheckOptions, diagnosis: Diagnosis, out: TextIO) -> None:
-    from tui.render import report
+    from tui.render import jsonout, markdown, text
 
     if options.output == "json":
-        out.write(report.to_json(diagnosis) + "\n")
+        out.write(jsonout.render(diagnosis))
     elif options.output == "markdown":
-        out.write(report.to_markdown(diagnosis))
+        out.write(markdown.render(diagnosis))
     else:
-        out.write(report.to_text(diagnosis, platform_first=_platform()))
+        out.write(text.render(diagnosis, platform_first=_platform()))
 
 
 def _platform() -> str:

@@ -6,10 +6,10 @@ Exit 0 when something was recognised, 1 when nothing was, 2 for input that is no
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from typing import BinaryIO, Final, TextIO
 
+from tui.commands.output import write as _write
 from tui.exitcodes import ExitCode
 from tui.knowledge.explain.reader import explain
 from tui.knowledge.explain.textinput import (
@@ -20,6 +20,8 @@ from tui.knowledge.explain.textinput import (
     read_capped,
 )
 from tui.render.explain import render_json, render_text
+from tui.render.jsonout import SCHEMA, dumps
+from tui.safe.sanitise import visible
 
 EXIT_RECOGNISED: Final = ExitCode.OK  # something in the text was recognised
 EXIT_NOTHING: Final = ExitCode.PROBLEM  # nothing was
@@ -66,6 +68,7 @@ def _read(options: ExplainOptions, stdin: BinaryIO, stdin_is_tty: bool) -> Decod
 def _refuse(options: ExplainOptions, message: str, out: TextIO, err: TextIO) -> int:
     if options.output == "json":
         document: dict[str, object] = {
+            "schema": SCHEMA,
             "error": message,
             "recognised": [],
             "layer": None,
@@ -73,19 +76,6 @@ def _refuse(options: ExplainOptions, message: str, out: TextIO, err: TextIO) -> 
             "ruled_out": [],
             "next_checks": [],
         }
-        _write(out, json.dumps(document, indent=2) + "\n")
-    _write(err, f"sqlreach explain: {message}\n")
+        _write(out, dumps(document) + "\n")
+    _write(err, f"sqlreach explain: {visible(message)}\n")
     return EXIT_BAD_INPUT
-
-
-def _write(stream: TextIO, text: str) -> None:
-    """Write without dying on a console code page or a closed pipe (`| head`)."""
-    try:
-        stream.write(text)
-        stream.flush()
-    except UnicodeEncodeError:
-        encoding = getattr(stream, "encoding", None) or "ascii"
-        stream.write(text.encode(encoding, "replace").decode(encoding, "replace"))
-        stream.flush()
-    except BrokenPipeError:
-        pass

@@ -8,19 +8,20 @@ the limit is low, targets wait their turn; none fails for lack of descriptors.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import io
-import json
 import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Final, TextIO
+from dataclasses import replace
+from typing import BinaryIO, Final, TextIO
 
 from tui.engine.settings import DnsServer, Settings
 from tui.exitcodes import ExitCode
 from tui.knowledge.causes import RootCause
+from tui.render.rows import ScanRow as Row
 from tui.run import RunOptions, start_run
 from tui.secret import redact
 from tui.steps.tree import Answers
@@ -29,50 +30,48 @@ from tui.target import Target, TargetError, parse_target
 SOCKETS_PER_DIAGNOSIS: Final = 8  # TCP to each address, Browser INST+EX, a few pre-logins
 HEADROOM: Final = 64
 MAX_LINES: Final = 100_000
-
-
-@dataclass(frozen=True)
-class Row:
-    line: int
-    text: str  # redacted
-    root_cause: str
-    summary: str
-    elapsed_ms: float
-    target: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "line": self.line,
-            "target_text": self.text,
-            "root_cause": self.root_cause,
-            "summary": self.summary,
-            "elapsed_ms": round(self.elapsed_ms, 1),
-            "target": self.target,
-        }
+MAX_BYTES: Final = 64 * 1024 * 1024
+_BOMS: Final = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 class ScanInputError(ValueError):
     pass
 
 
-def read_targets(stream: TextIO) -> list[tuple[int, str]]:
+def decode_file(stream: BinaryIO) -> str:
+    """A targets file or standard input as text: UTF-8, or UTF-16 when a BOM says so (a file
+    saved by Notepad or PowerShell); bytes that do not decode become U+FFFD, never a crash."""
+    data = stream.read(MAX_BYTES)
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, "replace")
+    return data.decode("utf-8", "replace")
+
+
+def read_targets(text: str) -> list[tuple[int, str]]:
     """Targets one a line (blank lines and # comments skipped), or a CSV with a target column."""
-    text = stream.read(64 * 1024 * 1024)
     lines = text.splitlines()
     if len(lines) > MAX_LINES:
         raise ScanInputError(f"{len(lines):,} lines: at most {MAX_LINES:,} targets a scan")
     first = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
-    header = next(csv.reader([first]), []) if first else []
-    columns = [column.strip().lower() for column in header]
-    if "target" in columns:
-        reader = csv.DictReader(io.StringIO(text))
-        found = []
-        for row in reader:
-            key = next(k for k in row if k and k.strip().lower() == "target")
-            value = (row.get(key) or "").strip()
-            if value and not value.startswith("#"):
-                found.append((reader.line_num, value))
-        return found
+    try:
+        header = next(csv.reader([first]), []) if first else []
+        columns = [column.strip().lower() for column in header]
+        if "target" in columns:
+            reader = csv.DictReader(io.StringIO(text))
+            found = []
+            for row in reader:
+                key = next(k for k in row if k and k.strip().lower() == "target")
+                value = (row.get(key) or "").strip()
+                if value and not value.startswith("#"):
+                    found.append((reader.line_num, value))
+            return found
+    except csv.Error as error:  # a field over the csv module's limit, a stray NUL
+        raise ScanInputError(f"the file cannot be read as CSV: {error}") from None
     return [
         (number, line.strip())
         for number, line in enumerate(lines, 1)
@@ -172,33 +171,14 @@ class Progress:
 
 
 def render(rows: Iterable[Row], fmt: str) -> str:
+    from tui.render import jsonout, markdown, text
+
     rows = list(rows)
     if fmt == "jsonl":
-        return "".join(json.dumps(row.to_json(), ensure_ascii=False) + "\n" for row in rows)
+        return jsonout.scan_lines(rows)
     if fmt == "md":
-        lines = ["| line | target | root cause | time | summary |", "|---|---|---|---|---|"]
-        lines += [
-            f"| {r.line} | `{_cell(r.text)}` | {r.root_cause} | {r.elapsed_ms:.0f} ms | "
-            f"{_cell(r.summary)} |"
-            for r in rows
-        ]
-        return "\n".join(lines) + "\n"
-    width = min(48, max((len(r.text) for r in rows), default=6))
-    out = [f"{'TARGET':<{width}}  {'ROOT CAUSE':<20}  {'TIME':>8}  SUMMARY"]
-    for r in rows:
-        text = r.text if len(r.text) <= width else r.text[: width - 1] + "…"
-        summary = r.summary if len(r.summary) <= 100 else r.summary[:99] + "…"
-        out.append(f"{text:<{width}}  {r.root_cause:<20}  {r.elapsed_ms:>6.0f}ms  {summary}")
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r.root_cause] = counts.get(r.root_cause, 0) + 1
-    out.append("")
-    out.append("Total: " + ", ".join(f"{cause} {n}" for cause, n in sorted(counts.items())))
-    return "\n".join(out) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+        return markdown.scan_table(rows)
+    return text.scan_table(rows)
 
 
 def run_scan(
@@ -215,10 +195,10 @@ def run_scan(
 
     try:
         if source == "-":
-            targets = read_targets(sys.stdin)
+            targets = read_targets(decode_file(sys.stdin.buffer))
         else:
-            with open(source, encoding="utf-8-sig", errors="replace") as handle:
-                targets = read_targets(handle)
+            with open(source, "rb") as handle:
+                targets = read_targets(decode_file(handle))
         dns = dns_settings(dns_server) if dns_server else None
     except OSError as error:
         err.write(f"sqlreach: cannot read {source}: {error.strerror}\n")

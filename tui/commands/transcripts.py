@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from tui.safe.sanitise import NAME, visible
 from tui.transcript.export import FORMATS, export, render, summary_row
 from tui.transcript.journal import TranscriptError
 from tui.transcript.store import find_session, list_sessions
@@ -16,7 +17,10 @@ def run_list(out: TextIO) -> int:
     if not sessions:
         out.write("No sessions yet. The wizard and 'sqlreach check --transcript FILE' make them.\n")
         return 0
-    rows = [summary_row(session) for session in sessions]
+    rows = [
+        {key: visible(value, NAME) for key, value in summary_row(session).items()}
+        for session in sessions
+    ]
     width = max(len(str(row["id"])) for row in rows)
     out.write(f"{'ID':<{width}}  {'WHEN':<24}  {'VERDICT':<20}  TARGET\n")
     for row in rows:
@@ -38,7 +42,9 @@ def run_show(session_id: str, out: TextIO) -> int:
     return 0
 
 
-def run_export(session_id: str, fmt: str, output: str | None, out: TextIO) -> int:
+def run_export(
+    session_id: str, fmt: str, output: str | None, out: TextIO, *, force: bool = False
+) -> int:
     if fmt not in FORMATS:
         sys.stderr.write(f"sqlreach: unknown format '{fmt}': use {', '.join(FORMATS)}\n")
         return 2
@@ -47,9 +53,9 @@ def run_export(session_id: str, fmt: str, output: str | None, out: TextIO) -> in
         if output is None or output == "-":
             out.write(render(session, fmt))
             return 0
-        path = export(session, fmt, Path(output))
+        path = export(session, fmt, Path(output), force=force)
     except TranscriptError as error:
         sys.stderr.write(f"sqlreach: {error}\n")
         return 1
-    out.write(f"Exported session {session.id} to {path}\n")
+    out.write(f"Exported session {visible(session.id)} to {visible(path)}\n")
     return 0

@@ -27,6 +27,7 @@ from typing import Any, Final
 from tui.probes import serverinfo
 from tui.probes.base import Evidence, JsonValue, Stopwatch, in_daemon_thread
 from tui.probes.serverinfo import ServerInfo
+from tui.safe.quote import odbc_braced
 from tui.secret import redact
 from tui.target import Target
 
@@ -254,7 +255,7 @@ def _name_for_certificate(target: Target, where: str) -> str | None:
 
 def _quote(value: str, *, always: bool = False) -> str:
     if always or any(c in value for c in ";{}= ") or value != value.strip():
-        return "{" + value.replace("}", "}}") + "}"
+        return odbc_braced(value)
     return value
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from typing import Final
 
 from tui.knowledge.causes import LAYER_TITLES, MEANINGS
 from tui.knowledge.explain.model import Explanation
+from tui.render.jsonout import SCHEMA, dumps
+from tui.safe.sanitise import visible_lines
 
 WIDTH: Final = 96
 # Names taken from pasted text go into a command people copy: letters, digits, dots, dashes only.
@@ -24,13 +25,19 @@ NOTHING_FOUND: Final = (
 
 
 def render_json(explanation: Explanation) -> str:
-    document = explanation.to_json()
+    document = {"schema": SCHEMA, **explanation.to_json()}
     if not explanation.found:
         document["message"] = NOTHING_FOUND
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps(document) + "\n"
 
 
 def render_text(explanation: Explanation) -> str:
+    """The explanation in words; what came from the pasted text is shown with its control
+    characters made visible."""
+    return visible_lines(_text(explanation), None)
+
+
+def _text(explanation: Explanation) -> str:
     lines: list[str] = []
     for note in explanation.notes:
         lines.extend(_wrap(f"Note: {note}"))

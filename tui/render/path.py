@@ -13,6 +13,7 @@ from enum import StrEnum
 from tui.engine.model import Status, StepRecord
 from tui.engine.walk import Diagnosis
 from tui.knowledge.causes import HOPS, REGISTRY, Hop, RootCause
+from tui.safe.sanitise import visible
 
 ORDER: tuple[Hop, ...] = HOPS  # left to right, as the cause registry lists them
 
@@ -116,7 +117,7 @@ def path_table(states: Sequence[HopState], width: int = 100) -> list[str]:
     name_width = max(len(state.hop.value) for state in states)
     for state in states:
         mark = MARK_TEXT[state.mark]
-        detail = state.detail
+        detail = visible(state.detail)
         room = max(20, width - name_width - 10)
         if len(detail) > room:  # the verdict above says it in full
             detail = detail[: room - 1] + "…"

@@ -6,11 +6,11 @@ Hand-written so the HTML export stays one self-contained file; every text is esc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from xml.sax.saxutils import escape
 
-from tui.engine.model import StepRecord
+from tui.engine.model import StepRecord, Verdict
 from tui.render.path import HopMark, hop_states
+from tui.safe.sanitise import visible
 
 _COLOURS = {
     HopMark.PASSED: ("#e3f4e6", "#176b2c", "ok"),
@@ -34,7 +34,7 @@ def _text(
     return (
         f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" font-weight="{weight}" '
         f'fill="{colour}" text-anchor="{anchor}" font-family="sans-serif">'
-        f"{escape(content)}</text>"
+        f"{escape(visible(content))}</text>"
     )
 
 
@@ -42,10 +42,10 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def verdict_svg(steps: Sequence[StepRecord], verdict: dict[str, Any] | None) -> str:
-    states = hop_states(steps)
+def verdict_svg(steps: Sequence[StepRecord], verdict: Verdict | None) -> str:
+    states = hop_states(steps, verdict.root_cause if verdict is not None else None)
     width = len(states) * (BOX_W + GAP) + GAP
-    fixes = (verdict or {}).get("fixes", [])[:3]
+    fixes = verdict.fixes[:3] if verdict is not None else ()
     height = 150 + 20 * len(fixes)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -66,19 +66,17 @@ def verdict_svg(steps: Sequence[StepRecord], verdict: dict[str, Any] | None) -> 
                 f'<line x1="{x - GAP}" y1="{16 + BOX_H / 2}" x2="{x}" '
                 f'y2="{16 + BOX_H / 2}" stroke="#888" stroke-width="2"/>'
             )
-    if verdict:
+    if verdict is not None:
         parts.append(
-            _text(GAP, 100, f"Root cause: {verdict.get('root_cause')}", 16, "bold", anchor="start")
+            _text(GAP, 100, f"Root cause: {verdict.root_cause.value}", 16, "bold", anchor="start")
         )
-        parts.append(
-            _text(GAP, 122, _clip(str(verdict.get("summary", "")), 150), 12, anchor="start")
-        )
+        parts.append(_text(GAP, 122, _clip(verdict.summary, 150), 12, anchor="start"))
         for number, fix in enumerate(fixes, 1):
             parts.append(
                 _text(
                     GAP,
                     124 + 20 * number,
-                    f"Fix {number}: {fix.get('title', '')}",
+                    f"Fix {number}: {fix.title}",
                     12,
                     anchor="start",
                 )

@@ -1,128 +1,103 @@
 """Exports of a session: Markdown that reads like a good ticket, self-contained HTML, JSON.
 
-Everything is built from the journal (already scrubbed of secrets), and written atomically:
-a temporary file beside the target, then a rename, so an earlier export is never half replaced.
+Everything is built from the journal (already scrubbed of secrets): the last run is read back
+as a `Diagnosis` and drawn by the same renderers as `check` (tui.render.markdown, .html), with
+what only a session has around it (the environment, the error text seen, notes, copied
+commands, earlier runs). Files are written owner-only, never through a symlink, and only over
+an earlier export when the person says so (`force`).
 """
 
 from __future__ import annotations
 
-import html
-import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Final
 
-from tui.render.path import hop_states, path_line
+from tui.render import html as page
+from tui.render import markdown as md
+from tui.render.jsonout import SCHEMA, dumps
+from tui.render.path import hop_states
 from tui.render.svg import verdict_svg
-from tui.transcript.journal import FILE_MODE, TranscriptError
+from tui.safe.files import UnsafePath, write_new
+from tui.safe.sanitise import NAME, TEXT, code, fence, html, markdown, visible_lines
+from tui.transcript.journal import TranscriptError
 from tui.transcript.store import Session
 
 FORMATS: Final = ("md", "html", "json")
 
 
-def _verdict_lines(session: Session) -> list[str]:
-    verdict = session.verdict
-    if verdict is None:
-        state = (
-            "the session ended before a verdict"
-            if session.finished
-            else ("the session was interrupted before a verdict")
-        )
-        return [f"**No verdict:** {state}."]
-    return [f"**Root cause: `{verdict.get('root_cause')}`**", "", str(verdict.get("summary", ""))]
+def _no_verdict(session: Session) -> str:
+    if session.finished:
+        return "the session ended before a verdict"
+    return "the session was interrupted before a verdict"
+
+
+def _environment(session: Session) -> list[tuple[str, str]]:
+    env = session.environment
+    drivers = ", ".join(str(d) for d in env.get("drivers") or [])
+    if not drivers:
+        drivers = "none" + (f" ({env['drivers_note']})" if env.get("drivers_note") else "")
+    return [
+        ("Client OS", str(env.get("client_os", "?"))),
+        ("Python", str(env.get("python", "?"))),
+        ("sqlreach", str(env.get("tool_version", "?"))),
+        ("ODBC drivers found", drivers),
+    ]
 
 
 def to_markdown(session: Session) -> str:
-    target = session.target
-    env = session.environment
-    steps = session.steps
-    lines = [f"# sqlreach session {session.id}", ""]
-    lines += [
-        f"Target: `{session.target_text}` ({target.get('form', '?')})  ",
-        f"Started: {session.started}",
+    diagnosis = session.diagnosis
+    verdict = diagnosis.verdict if diagnosis is not None else None
+    form = session.target.get("form", "?")
+    lines = [
+        f"# sqlreach session {markdown(session.id, NAME)}",
+        "",
+        f"Target: {code(session.target_text)} ({markdown(form, NAME)})  ",
+        f"Started: {markdown(session.started, NAME)}",
+        "",
+        "## Summary",
         "",
     ]
-    lines += ["## Summary", "", *_verdict_lines(session), ""]
+    if verdict is not None:
+        lines += md.verdict_lines(verdict)
+    else:
+        lines.append(f"**No verdict:** {_no_verdict(session)}.")
+    lines.append("")
     errors = session.of_type("error-text")
     if errors:
-        lines += [
-            "## The error that was seen",
-            "",
-            "```",
-            str(errors[-1].get("text", "")),
-            "```",
-            "",
-        ]
-    lines += [
-        "## Environment",
-        "",
-        f"- Client OS: {env.get('client_os', '?')}",
-        f"- Python: {env.get('python', '?')}",
-        f"- sqlreach: {env.get('tool_version', '?')}",
-        "- ODBC drivers found: "
-        + (
-            ", ".join(env.get("drivers") or [])
-            or "none" + (f" ({env['drivers_note']})" if env.get("drivers_note") else "")
-        ),
-        "",
-    ]
+        lines += ["## The error that was seen", "", *fence(errors[-1].get("text", "")), ""]
+    lines += ["## Environment", ""]
+    lines += [f"- {label}: {markdown(value)}" for label, value in _environment(session)]
+    steps = diagnosis.steps if diagnosis is not None else tuple(session.steps)
     if steps:
-        lines += ["## Path", "", "```", path_line(hop_states(steps)), "```", ""]
-        lines += ["## Steps", ""]
-        for number, record in enumerate(steps, 1):
-            answer = f" (answer: {record.answer})" if record.answer else ""
-            lines += [
-                f"{number}. **{record.title}**: {record.status.value}, "
-                f"{record.elapsed_ms:.0f} ms{answer}  ",
-                f"   {record.summary}  ",
-                f"   Decision: {record.decision}",
-            ]
-            if record.evidence:
-                evidence = json.dumps(record.evidence, indent=2, ensure_ascii=False, sort_keys=True)
-                lines += [
-                    "",
-                    "   <details><summary>evidence</summary>",
-                    "",
-                    "   ```json",
-                    *("   " + line for line in evidence.splitlines()),
-                    "   ```",
-                    "",
-                    "   </details>",
-                ]
-            lines.append("")
-    verdict = session.verdict
-    fixes = verdict.get("fixes", []) if verdict else []
-    if fixes:
-        lines += ["## Fixes", ""]
-        for fix in fixes:
-            lines += [f"### {fix.get('title')}", "", str(fix.get("why", "")), ""]
-            if fix.get("risk"):
-                lines += [f"**Risk:** {fix['risk']}", ""]
-            for command in fix.get("commands", []):
-                lines += [
-                    f"*{command.get('platform')}, {command.get('label')}:*",
-                    "",
-                    "```",
-                    str(command.get("text", "")),
-                    "```",
-                    "",
-                ]
+        cause = verdict.root_cause if verdict is not None else None
+        lines += md.path_section(hop_states(steps, cause), 2)
+        lines += md.steps_section(steps, 2, detail=True)
+    if verdict is not None:
+        lines += md.clients_section(verdict.clients, 2)
+        lines += md.fixes_section(verdict.fixes, 2)
+    lines.append("")
     copied = session.of_type("copied")
     notes = session.of_type("note")
     if copied or notes:
         lines += ["## Notes", ""]
-        lines += [f"- {event.get('t', '')}: {event.get('text', '')}" for event in notes]
         lines += [
-            f"- {event.get('t', '')}: copied `{event.get('command', '')}`" for event in copied
+            f"- {markdown(event.get('t', ''), NAME)}: {markdown(event.get('text', ''), TEXT)}"
+            for event in notes
+        ]
+        lines += [
+            f"- {markdown(event.get('t', ''), NAME)}: copied {code(event.get('command', ''), TEXT)}"
+            for event in copied
         ]
         lines.append("")
     if len(session.verdicts) > 1:
         lines += [
             "## Runs",
             "",
-            *(f"- run {n}: `{v.get('root_cause')}`" for n, v in enumerate(session.verdicts, 1)),
+            *(
+                f"- run {n}: {code(v.get('root_cause'), NAME)}"
+                for n, v in enumerate(session.verdicts, 1)
+            ),
             "",
         ]
     if session.damaged_lines:
@@ -135,30 +110,19 @@ def to_markdown(session: Session) -> str:
 
 
 def to_json(session: Session) -> str:
-    document = {"session": session.id, "events": session.events}
-    return json.dumps(document, indent=2, ensure_ascii=False)
-
-
-_CSS = """
-body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
-color:#1b1b1b;line-height:1.45}
-pre,code{font-family:ui-monospace,Menlo,Consolas,monospace;background:#f4f4f4}
-pre{padding:.6rem;overflow-x:auto}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}
-.pass{color:#176b2c}.fail{color:#b00020}.warn{color:#8a5a00}.skip{color:#666}
-"""
+    return dumps({"schema": SCHEMA, "session": session.id, "events": session.events})
 
 
 def to_html(session: Session) -> str:
-    esc = html.escape
-    verdict = session.verdict
+    diagnosis = session.diagnosis
+    verdict = diagnosis.verdict if diagnosis is not None else None
+    steps = diagnosis.steps if diagnosis is not None else tuple(session.steps)
     parts = [
-        "<!doctype html><html lang=en><head><meta charset=utf-8>",
-        f"<title>sqlreach session {esc(session.id)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>sqlreach session {esc(session.id)}</h1>",
-        f"<p>Target: <code>{esc(session.target_text)}</code><br>Started: "
-        f"{esc(session.started)}</p>",
-        verdict_svg(session.steps, verdict),
+        page.head(f"sqlreach session {session.id}"),
+        f"<h1>sqlreach session {html(session.id, NAME)}</h1>",
+        f"<p>Target: <code>{html(session.target_text)}</code><br>Started: "
+        f"{html(session.started, NAME)}</p>",
+        verdict_svg(steps, verdict),
     ]
     drawn = session.of_type("verdict-screen")
     if (
@@ -167,50 +131,23 @@ def to_html(session: Session) -> str:
         and drawn[-1]["svg"].lstrip().startswith("<svg")
     ):
         parts.append("<h2>The verdict screen</h2>" + _inline_svg(drawn[-1]["svg"]))
-    if verdict:
-        parts.append(
-            f"<h2>Root cause: {esc(str(verdict.get('root_cause')))}</h2>"
-            f"<p>{esc(str(verdict.get('summary', '')))}</p>"
-        )
-    else:
-        parts.append("<h2>No verdict</h2><p>The session ended before a verdict.</p>")
-    env = session.environment
+    parts.append(page.verdict_section(verdict))
     parts.append(
         "<h2>Environment</h2><ul>"
         + "".join(
-            f"<li>{esc(label)}: {esc(str(value))}</li>"
-            for label, value in (
-                ("Client OS", env.get("client_os", "?")),
-                ("Python", env.get("python", "?")),
-                ("sqlreach", env.get("tool_version", "?")),
-                ("ODBC drivers", ", ".join(env.get("drivers") or []) or "none"),
-            )
+            f"<li>{html(label)}: {html(value)}</li>" for label, value in _environment(session)
         )
         + "</ul>"
     )
-    parts.append(
-        "<h2>Steps</h2><table><tr><th>step</th><th>status</th><th>time</th><th>result</th></tr>"
-    )
-    for record in session.steps:
-        parts.append(
-            f"<tr><td>{esc(record.title)}</td><td class={record.status.value}>"
-            f"{record.status.value}</td><td>{record.elapsed_ms:.0f} ms</td>"
-            f"<td>{esc(record.summary)}</td></tr>"
-        )
-    parts.append("</table>")
-    for fix in (verdict or {}).get("fixes", []):
-        parts.append(f"<h3>{esc(str(fix.get('title')))}</h3><p>{esc(str(fix.get('why', '')))}</p>")
-        for command in fix.get("commands", []):
-            parts.append(
-                f"<p><em>{esc(str(command.get('platform')))}, "
-                f"{esc(str(command.get('label')))}</em></p>"
-                f"<pre>{esc(str(command.get('text', '')))}</pre>"
-            )
+    parts.append(page.steps_table(steps))
+    if verdict is not None:
+        parts.append(page.clients_table(verdict.clients))
+        parts.append(page.fixes_section(verdict.fixes))
     notes = session.of_type("note")
     if notes:
         parts.append(
             "<h2>Notes</h2><ul>"
-            + "".join(f"<li>{esc(str(n.get('text', '')))}</li>" for n in notes)
+            + "".join(f"<li>{html(n.get('text', ''), TEXT)}</li>" for n in notes)
             + "</ul>"
         )
     parts.append("</body></html>\n")
@@ -218,11 +155,12 @@ def to_html(session: Session) -> str:
 
 
 def _inline_svg(svg: str) -> str:
-    """Textual's SVG, kept self-contained: no scripts, no external references."""
+    """Textual's SVG, kept self-contained: no scripts, no external references, no control
+    characters (invalid in XML)."""
     cleaned = re.sub(r"(?is)<script.*?</script>", "", svg)
     cleaned = re.sub(r"(?i)(href|src)\s*=\s*\"(?!#)[^\"]*\"", "", cleaned)
     cleaned = re.sub(r"(?i),?\s*url\([^)]*\)(\s*format\([^)]*\))?", "", cleaned)  # web fonts
-    return f'<div class="screen">{cleaned}</div>'
+    return f'<div class="screen">{visible_lines(cleaned, None)}</div>'
 
 
 def render(session: Session, fmt: str) -> str:
@@ -235,28 +173,14 @@ def render(session: Session, fmt: str) -> str:
     raise ValueError(f"unknown format '{fmt}': use one of {', '.join(FORMATS)}")
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write beside the destination, then rename: the old file stays whole until the new is."""
-    directory = path.parent if str(path.parent) else Path(".")
+def export(session: Session, fmt: str, output: Path, *, force: bool = False) -> Path:
+    """Write the export to a new file, or over an earlier regular file with `force`."""
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        return write_new(output, render(session, fmt).encode("utf-8"), force=force)
+    except UnsafePath as error:
+        raise TranscriptError(str(error)) from None
     except OSError as error:
-        raise TranscriptError(f"cannot write in {directory}: {error.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, FILE_MODE)
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise TranscriptError(f"cannot write {path}: {error.strerror}") from None
-
-
-def export(session: Session, fmt: str, output: Path) -> Path:
-    write_atomically(output, render(session, fmt))
-    return output
+        raise TranscriptError(f"cannot write {output}: {error.strerror or error}") from None
 
 
 def summary_row(session: Session) -> dict[str, Any]:

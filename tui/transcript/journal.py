@@ -28,11 +28,11 @@ from tui.engine.model import (
     VerdictReached,
 )
 from tui.platforms import current
+from tui.safe.files import open_new_private
 from tui.secret import Secret, redact
 from tui.target import Target
 
 SCHEMA: Final = 1
-FILE_MODE: Final = 0o600
 # Events after which the journal is forced to disk: the ones a reader must never lose.
 _DURABLE: Final = frozenset(
     {"session-start", "step-end", "verdict", "session-end", "note", "copied", "answer"}
@@ -100,9 +100,9 @@ def scrub(value: Any, secrets: Iterable[str]) -> Any:
 
 
 def open_private(path: Path) -> int:
-    """Create a file readable by its owner only (the mode is set at creation, not after)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | getattr(os, "O_BINARY", 0)
-    return os.open(path, flags, FILE_MODE)
+    """Create a file readable by its owner only (the mode is set at creation, not after),
+    exclusively: never over an existing file, never through a symlink."""
+    return open_new_private(path, os.O_APPEND)
 
 
 class Journal:

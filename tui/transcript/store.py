@@ -15,11 +15,12 @@ from typing import Any, Final
 
 import platformdirs
 
-from tui.engine.model import StepRecord
+from tui.engine.model import StepRecord, Verdict
+from tui.engine.walk import Diagnosis
+from tui.safe.files import private_directory
 from tui.target import Target
 from tui.transcript.journal import Environment, Journal, TranscriptError, new_session_id
 
-DIR_MODE: Final = 0o700
 MAX_JOURNAL_BYTES: Final = 64 * 1024 * 1024
 
 
@@ -37,8 +38,9 @@ def fallback_directory() -> Path:
 
 
 def ensure_directory(path: Path) -> None:
-    """Create the directory owner-only; refuse one that is not ours to write."""
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    """Create the directory (and its missing parents) owner-only whatever the umask; refuse
+    one that is not ours to write."""
+    private_directory(path)
     probe = path / f".write-test-{os.getpid()}"
     fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
@@ -126,14 +128,20 @@ class Session:
 
     @property
     def steps(self) -> list[StepRecord]:
-        records = []
+        return _records(self.events)
+
+    @property
+    def last_run_steps(self) -> tuple[StepRecord, ...]:
+        """The steps of the run that reached the last verdict (a re-run after a fix starts
+        again)."""
+        runs: list[list[dict[str, Any]]] = [[]]
         for event in self.events:
-            if event.get("type") == "step-end" and isinstance(event.get("record"), dict):
-                try:
-                    records.append(StepRecord.from_json(event["record"]))
-                except (TypeError, ValueError):
-                    continue
-        return records
+            if event.get("type") == "verdict":
+                runs.append([])
+            else:
+                runs[-1].append(event)
+        finished = runs[-2] if len(runs) > 1 else runs[-1]
+        return tuple(_records(finished))
 
     @property
     def verdicts(self) -> list[dict[str, Any]]:
@@ -149,11 +157,43 @@ class Session:
         return found[-1] if found else None
 
     @property
+    def verdict_record(self) -> Verdict | None:
+        """The last verdict as the engine gave it (fixes, clients, the error text compared)."""
+        found = self.verdict
+        return Verdict.from_json(found) if found is not None else None
+
+    @property
+    def diagnosis(self) -> Diagnosis | None:
+        """The session's last run as a `Diagnosis`, rendered by the same renderers as live
+        output; None before a verdict. The journal keeps no time to verdict: 0 here."""
+        verdict = self.verdict_record
+        if verdict is None:
+            return None
+        return Diagnosis(
+            target=Target.from_json(self.target),
+            steps=self.last_run_steps,
+            verdict=verdict,
+            elapsed_ms=0.0,
+            started=self.started or None,
+        )
+
+    @property
     def finished(self) -> bool:
         return any(e.get("type") == "session-end" for e in self.events)
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("type") == kind]
+
+
+def _records(events: list[dict[str, Any]]) -> list[StepRecord]:
+    records = []
+    for event in events:
+        if event.get("type") == "step-end" and isinstance(event.get("record"), dict):
+            try:
+                records.append(StepRecord.from_json(event["record"]))
+            except (TypeError, ValueError):
+                continue
+    return records
 
 
 def read_session(path: Path) -> Session:

@@ -9,6 +9,7 @@ Sources: ../shared/reference/troubleshooting-knowledge.md (Microsoft's triage, t
 from __future__ import annotations
 
 from collections.abc import Mapping
+from string import Formatter
 from typing import Final
 
 from tui.knowledge.fixes.login import LOGIN_FIXES
@@ -16,10 +17,16 @@ from tui.knowledge.fixes.model import Command, Fix
 from tui.knowledge.fixes.template import (
     CONNECTION,
     GUI,
+    JDBC,
+    LANGUAGE_BARE,
+    LANGUAGE_NAMES,
+    LANGUAGE_QUOTING,
     LINUX,
     MACOS,
+    ODBC,
     PLATFORMS,
     POWERSHELL,
+    TEXT,
     TSQL,
     WINDOWS_CMD,
     CommandTemplate,
@@ -30,17 +37,19 @@ from tui.knowledge.fixes.template import (
 )
 from tui.knowledge.fixes.tls import TLS_FIXES
 from tui.knowledge.fixes.values import FixValues
+from tui.safe.quote import QUOTERS, VALIDATED, UnsafeValue
+from tui.safe.sanitise import NAME, visible
 
 __all__ = ["CATALOG", "PLATFORMS", "CommandTemplate", "FixTemplate", "render_fixes"]
 
 
-def _c(platform: str, label: str, text: str) -> CommandTemplate:
-    return _command(platform, label, text)
+def _c(platform: str, label: str, text: str, language: str | None = None) -> CommandTemplate:
+    return _command(platform, label, text, language)
 
 
 _REG_ID = (
     "$id = (Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\Instance Names"
-    "\\SQL').'{instance}'\n"
+    "\\SQL').{instance:ps}\n"
     '$net = "HKLM:\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\$id\\MSSQLServer'
     '\\SuperSocketNetLib"\n'
 )
@@ -56,8 +65,8 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
             _c(
                 POWERSHELL,
                 "on the server",
-                "Start-Service -Name '{service}'\n"
-                "Get-Service -Name '{service}' | Format-List Status, StartType",
+                "Start-Service -Name {service:ps}\n"
+                "Get-Service -Name {service:ps} | Format-List Status, StartType",
             ),
             _c(
                 LINUX,
@@ -142,7 +151,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
                 POWERSHELL,
                 "on the server",
                 'New-NetFirewallRule -DisplayName "SQL Server '
-                '{instance} TCP {port}" -Direction Inbound -Protocol TCP -LocalPort {port} '
+                '{instance:ps_dq} TCP {port}" -Direction Inbound -Protocol TCP -LocalPort {port} '
                 "-Action Allow\nGet-NetFirewallRule -Direction Inbound -Enabled True | "
                 "Get-NetFirewallPortFilter | Where-Object LocalPort -eq {port}",
             ),
@@ -161,7 +170,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
             _c(
                 POWERSHELL,
                 "from the client: confirm",
-                "Test-NetConnection -ComputerName {host} -Port {port}",
+                "Test-NetConnection -ComputerName {host:ps} -Port {port}",
             ),
         ),
     ),
@@ -173,14 +182,21 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
         "without a port forward.",
         (
             _c(
-                WINDOWS_CMD, "from the client", "tracert -d {address}\nnetsh ipsec dynamic show all"
+                WINDOWS_CMD,
+                "from the client",
+                "tracert -d {address:cmd}\nnetsh ipsec dynamic show all",
             ),
             _c(
                 POWERSHELL,
                 "from the client",
-                "Test-NetConnection -ComputerName {host} -Port {port} -InformationLevel Detailed",
+                "Test-NetConnection -ComputerName {host:ps} -Port {port} "
+                "-InformationLevel Detailed",
             ),
-            _c(LINUX, "from the client", "tracepath -n {address}\nnc -vz -w 3 {address} {port}"),
+            _c(
+                LINUX,
+                "from the client",
+                "tracepath -n {address:sh}\nnc -vz -w 3 {address:sh} {port}",
+            ),
         ),
     ),
     FixTemplate(
@@ -195,7 +211,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
                 "on the server (then restart the service)",
                 _REG_ID + "Set-ItemProperty \"$net\\Tcp\\IPAll\" -Name TcpPort -Value '{port}'\n"
                 "Set-ItemProperty \"$net\\Tcp\\IPAll\" -Name TcpDynamicPorts -Value ''\n"
-                "Restart-Service -Name '{service}' -Force",
+                "Restart-Service -Name {service:ps} -Force",
             ),
             _c(
                 LINUX,
@@ -218,10 +234,14 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
         "Giving the port skips the Browser lookup and any client-side guessing; `tcp:` also "
         "stops the client from trying Named Pipes first.",
         (
-            _c(CONNECTION, "server name", "tcp:{host},{good_port}"),
-            _c(CONNECTION, "ADO.NET / ODBC", "Server=tcp:{host},{good_port}"),
-            _c(CONNECTION, "JDBC", "jdbc:sqlserver://{host}:{good_port}"),
-            _c(WINDOWS_CMD, "test it", 'sqlcmd -S tcp:{host},{good_port} -Q "SELECT @@SERVERNAME"'),
+            _c(CONNECTION, "server name", "tcp:{host:hostname},{good_port}", TEXT),
+            _c(CONNECTION, "ADO.NET / ODBC", "Server=tcp:{host:hostname},{good_port}", ODBC),
+            _c(CONNECTION, "JDBC", "jdbc:sqlserver://{host:hostname}:{good_port}", JDBC),
+            _c(
+                WINDOWS_CMD,
+                "test it",
+                'sqlcmd -S tcp:{host:hostname},{good_port} -Q "SELECT @@SERVERNAME"',
+            ),
         ),
     ),
     FixTemplate(
@@ -234,7 +254,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
                 POWERSHELL,
                 "on the server",
                 _REG_ID + 'Set-ItemProperty "$net\\Tcp" -Name '
-                "Enabled -Value 1\nRestart-Service -Name '{service}' -Force",
+                "Enabled -Value 1\nRestart-Service -Name {service:ps} -Force",
             ),
             _c(
                 GUI,
@@ -261,7 +281,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
                 "on the server",
                 _REG_ID + 'Get-ItemProperty "$net\\Tcp" | '
                 'Select-Object Enabled, ListenOnAllIPs\nSet-ItemProperty "$net\\Tcp" -Name '
-                "ListenOnAllIPs -Value 1\nRestart-Service -Name '{service}' -Force",
+                "ListenOnAllIPs -Value 1\nRestart-Service -Name {service:ps} -Force",
             ),
             _c(
                 LINUX,
@@ -304,7 +324,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
         "An alias silently replaces the server name and port you typed. One that points to an "
         "old port or host sends every connection to the wrong place.",
         (
-            _c(CONNECTION, "the alias in use", "{alias_where}"),
+            _c(CONNECTION, "the alias in use", "{alias_where:text}", TEXT),
             _c(
                 WINDOWS_CMD,
                 "list aliases (64-bit and 32-bit)",
@@ -357,7 +377,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
                 POWERSHELL,
                 "on the server",
                 _REG_ID + 'Set-ItemProperty "$net" -Name '
-                "HideInstance -Value 0\nRestart-Service -Name '{service}' -Force",
+                "HideInstance -Value 0\nRestart-Service -Name {service:ps} -Force",
             ),
             _c(
                 GUI,
@@ -373,7 +393,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
         "The Browser answers for the instances it knows; a misspelt or removed instance gets "
         "no answer at all.",
         (
-            _c(CONNECTION, "instances this host reports", "{instances_listed}"),
+            _c(CONNECTION, "instances this host reports", "{instances_listed:text}", TEXT),
             _c(
                 WINDOWS_CMD,
                 "on the server",
@@ -395,20 +415,20 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
             _c(
                 WINDOWS_CMD,
                 "from the client",
-                "nslookup {host}\nipconfig /flushdns\n"
-                "type %SystemRoot%\\System32\\drivers\\etc\\hosts | findstr /i {host}",
+                "nslookup {host:cmd}\nipconfig /flushdns\n"
+                "type %SystemRoot%\\System32\\drivers\\etc\\hosts | findstr /i {host:cmd}",
             ),
-            _c(POWERSHELL, "from the client", "Resolve-DnsName {host}\nClear-DnsClientCache"),
+            _c(POWERSHELL, "from the client", "Resolve-DnsName {host:ps}\nClear-DnsClientCache"),
             _c(
                 LINUX,
                 "from the client",
-                "getent hosts {host}\nresolvectl query {host}  "
-                "# or: dig {host}\ngrep -i {host} /etc/hosts",
+                "getent hosts {host:sh}\nresolvectl query {host:sh}  "
+                "# or: dig {host:sh}\ngrep -i {host:sh} /etc/hosts",
             ),
             _c(
                 MACOS,
                 "from the client",
-                "dscacheutil -q host -a name {host}\n"
+                "dscacheutil -q host -a name {host:sh}\n"
                 "sudo dscacheutil -flushcache; sudo killall -HUP mDNSResponder",
             ),
         ),
@@ -433,11 +453,15 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
         "'No route to host' means a router or the host's own stack said the address cannot be "
         "reached: the host is down, the address is wrong, or a route or VPN is missing.",
         (
-            _c(WINDOWS_CMD, "from the client", "ping {address}\ntracert -d {address}\nroute print"),
+            _c(
+                WINDOWS_CMD,
+                "from the client",
+                "ping {address:cmd}\ntracert -d {address:cmd}\nroute print",
+            ),
             _c(
                 LINUX,
                 "from the client",
-                "ping -c 3 {address}\ntracepath -n {address}\nip route get {address}",
+                "ping -c 3 {address:sh}\ntracepath -n {address:sh}\nip route get {address:sh}",
             ),
         ),
     ),
@@ -471,7 +495,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
             _c(
                 WINDOWS_CMD,
                 "dedicated admin connection",
-                "sqlcmd -S admin:{host} -E "
+                "sqlcmd -S admin:{host:hostname} -E "
                 '-Q "SELECT scheduler_id, current_tasks_count, work_queue_count FROM '
                 "sys.dm_os_schedulers WHERE status = 'VISIBLE ONLINE'\"",
             ),
@@ -506,8 +530,8 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
                 TSQL,
                 "on the server",
                 "SELECT @@SERVERNAME, SERVERPROPERTY('MachineName');\n"
-                "EXEC sp_dropserver '{old_server_name}';\n"
-                "EXEC sp_addserver '{new_server_name}', 'local';",
+                "EXEC sp_dropserver {old_server_name:tsql_str};\n"
+                "EXEC sp_addserver {new_server_name:tsql_str}, 'local';",
             ),
             _c(WINDOWS_CMD, "then restart", "net stop {service} && net start {service}"),
             _c(LINUX, "then restart (Linux)", "sudo systemctl restart mssql-server"),
@@ -520,12 +544,12 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
         "port on the service account ('Cannot generate SSPI context' when it is missing or "
         "duplicated).",
         (
-            _c(WINDOWS_CMD, "find it", "setspn -Q MSSQLSvc/{host}:{port}\nsetspn -X"),
+            _c(WINDOWS_CMD, "find it", "setspn -Q MSSQLSvc/{host:hostname}:{port}\nsetspn -X"),
             _c(
                 WINDOWS_CMD,
                 "register it (domain admin)",
-                "setspn -S MSSQLSvc/{host}:{port} "
-                "DOMAIN\\sqlservice\nsetspn -S MSSQLSvc/{host} DOMAIN\\sqlservice",
+                "setspn -S MSSQLSvc/{host:hostname}:{port} "
+                "DOMAIN\\sqlservice\nsetspn -S MSSQLSvc/{host:hostname} DOMAIN\\sqlservice",
             ),
         ),
     ),
@@ -549,23 +573,71 @@ class _Strict(dict[str, str]):
         raise KeyError(key)
 
 
+class _Missing(Exception):
+    """A value the command needs is not known for this target."""
+
+
+def placeholder(field: str) -> str:
+    """What stands in a command for a value that cannot go there: `<OLD SERVER NAME>`."""
+    return "<" + field.replace("_", " ").upper() + ">"
+
+
+def fill_command(template: CommandTemplate, known: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The command with each value quoted for the command's language, and a warning for each
+    value that could not be (it is shown as a placeholder instead). Raises `_Missing` when a
+    value is not known at all."""
+    allowed = LANGUAGE_QUOTING[template.language]
+    bare = LANGUAGE_BARE[template.language]
+    parts: list[str] = []
+    warnings: list[str] = []
+    for literal, field, spec, conversion in Formatter().parse(template.text):
+        parts.append(literal)
+        if field is None:
+            continue
+        if conversion or (spec and spec not in allowed) or (not spec and field not in bare):
+            raise ValueError(
+                f"'{{{field}:{spec or ''}}}' in '{template.label}': {template.language} "
+                f"takes {sorted(allowed)} (bare: {sorted(bare)})"
+            )
+        value = known.get(field)
+        if value is None:
+            raise _Missing(field)
+        check = QUOTERS[spec] if spec else VALIDATED[field]
+        try:
+            parts.append(check(value))
+        except UnsafeValue as error:
+            parts.append(placeholder(field))
+            warnings.append(
+                f"{placeholder(field)} stands for the {field.replace('_', ' ')} "
+                f"'{visible(value, NAME)}', which cannot be put safely into this "
+                f"{LANGUAGE_NAMES[template.language]} ({error}): check it, then type it in "
+                "by hand."
+            )
+    return "".join(parts), warnings
+
+
 def render_fix(fix_id: str, values: FixValues) -> Fix:
-    """The fix with this target's values: commands missing a value are left out."""
+    """The fix with this target's values, each quoted for its command's language: commands
+    missing a value are left out; a value no quoting can carry becomes a placeholder with a
+    warning, never a silently altered command."""
     fix = _BY_ID[fix_id]
     known = _Strict(values.known())
     commands: list[Command] = []
+    warnings: list[str] = []
     for command in fix.commands:
         try:
-            text = command.text.format_map(known)
-        except KeyError:
+            text, said = fill_command(command, known)
+        except _Missing:
             continue  # a value this target does not have: leave the command out
         commands.append(Command(command.platform, command.label, text))
+        warnings += [w for w in said if w not in warnings]
     return Fix(
         id=fix.id,
         title=_say(fix.title, fix.title_unknown, known),
         why=_say(fix.why, fix.why_unknown, known),
         commands=tuple(commands),
         risk=fix.risk,
+        warnings=tuple(warnings),
     )
 
 

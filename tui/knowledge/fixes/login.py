@@ -18,6 +18,7 @@ from tui.knowledge.fixes.template import (
     GUI,
     LINUX,
     MACOS,
+    ODBC,
     POWERSHELL,
     TSQL,
     WINDOWS_CMD,
@@ -74,7 +75,9 @@ LOGIN_FIXES: Final[tuple[FixTemplate, ...]] = (
                 "Windows: which drivers are installed (64-bit and 32-bit)",
                 "Get-OdbcDriver -Name '*SQL Server*' | Format-Table Name, Platform",
             ),
-            _c(CONNECTION, "then name it exactly", "Driver={{ODBC Driver 18 for SQL Server}}"),
+            _c(
+                CONNECTION, "then name it exactly", "Driver={{ODBC Driver 18 for SQL Server}}", ODBC
+            ),
         ),
     ),
     FixTemplate(
@@ -168,15 +171,15 @@ LOGIN_FIXES: Final[tuple[FixTemplate, ...]] = (
                 TSQL,
                 "on the server",
                 "SELECT name, type_desc, is_disabled, default_database_name "
-                "FROM sys.server_principals WHERE name = N'{login}';\n"
-                "SELECT LOGINPROPERTY(N'{login}', 'IsLocked') AS is_locked, "
-                "LOGINPROPERTY(N'{login}', 'IsExpired') AS is_expired, "
-                "LOGINPROPERTY(N'{login}', 'IsMustChange') AS must_change;",
+                "FROM sys.server_principals WHERE name = {login:tsql_str};\n"
+                "SELECT LOGINPROPERTY({login:tsql_str}, 'IsLocked') AS is_locked, "
+                "LOGINPROPERTY({login:tsql_str}, 'IsExpired') AS is_expired, "
+                "LOGINPROPERTY({login:tsql_str}, 'IsMustChange') AS must_change;",
             ),
             _c(
                 TSQL,
                 "set a new password (administrator)",
-                "ALTER LOGIN [{login}] WITH PASSWORD = N'<new password>';",
+                "ALTER LOGIN {login:tsql_ident} WITH PASSWORD = N'<new password>';",
             ),
         ),
         title_unknown="Check the login on the server: exists, enabled, password",
@@ -213,7 +216,7 @@ LOGIN_FIXES: Final[tuple[FixTemplate, ...]] = (
         "Enable the login {login}",
         "Error 18470: the login exists but is disabled, so the server refuses it whatever the "
         "password.",
-        (_c(TSQL, "on the server (administrator)", "ALTER LOGIN [{login}] ENABLE;"),),
+        (_c(TSQL, "on the server (administrator)", "ALTER LOGIN {login:tsql_ident} ENABLE;"),),
         title_unknown="Enable the login",
     ),
     FixTemplate(
@@ -225,7 +228,7 @@ LOGIN_FIXES: Final[tuple[FixTemplate, ...]] = (
             _c(
                 TSQL,
                 "on the server (administrator)",
-                "ALTER LOGIN [{login}] WITH PASSWORD = N'<new password>' UNLOCK;",
+                "ALTER LOGIN {login:tsql_ident} WITH PASSWORD = N'<new password>' UNLOCK;",
             ),
         ),
         title_unknown="Unlock the login",
@@ -240,12 +243,12 @@ LOGIN_FIXES: Final[tuple[FixTemplate, ...]] = (
             _c(
                 TSQL,
                 "on the server (administrator)",
-                "ALTER LOGIN [{login}] WITH PASSWORD = N'<new password>';",
+                "ALTER LOGIN {login:tsql_ident} WITH PASSWORD = N'<new password>';",
             ),
             _c(
                 GUI,
                 "SQL Server Management Studio",
-                "Connect as {login}: SSMS asks for a new password when it must change.",
+                "Connect as {login:text}: SSMS asks for a new password when it must change.",
             ),
         ),
         title_unknown="Set a new password for the login",
@@ -265,9 +268,12 @@ LOGIN_FIXES: Final[tuple[FixTemplate, ...]] = (
             _c(
                 TSQL,
                 "give the login a user in that database",
-                "USE [{database}];\nCREATE USER [{login}] FOR LOGIN [{login}];",
+                "USE {database:tsql_ident};\n"
+                "CREATE USER {login:tsql_ident} FOR LOGIN {login:tsql_ident};",
             ),
-            _c(CONNECTION, "or connect to a database that exists", "Database=<database name>"),
+            _c(
+                CONNECTION, "or connect to a database that exists", "Database=<database name>", ODBC
+            ),
         ),
         title_unknown="Name a database the login can open",
     ),
@@ -280,9 +286,9 @@ LOGIN_FIXES: Final[tuple[FixTemplate, ...]] = (
             _c(
                 TSQL,
                 "on the server (administrator)",
-                "ALTER LOGIN [{login}] WITH DEFAULT_DATABASE = [master];",
+                "ALTER LOGIN {login:tsql_ident} WITH DEFAULT_DATABASE = [master];",
             ),
-            _c(CONNECTION, "or name a database", "Database=master"),
+            _c(CONNECTION, "or name a database", "Database=master", ODBC),
         ),
     ),
     FixTemplate(
@@ -291,7 +297,7 @@ LOGIN_FIXES: Final[tuple[FixTemplate, ...]] = (
         "Error 18452: the server cannot verify this Windows login: the client is not in a "
         "domain the server trusts, or Kerberos failed and the fallback was refused.",
         (
-            _c(CONNECTION, "a SQL login instead", "UID=<login>;PWD=<password>"),
+            _c(CONNECTION, "a SQL login instead", "UID=<login>;PWD=<password>", ODBC),
             _c(
                 LINUX,
                 "Linux or macOS in the domain: get a ticket first",

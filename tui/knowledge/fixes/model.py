@@ -38,6 +38,9 @@ class Fix:
     why: str
     commands: tuple[Command, ...]
     risk: str | None = None
+    # a value that could not go safely into a command: the command shows a placeholder, and
+    # this says which value, why, and what to do
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Json]:
         document: dict[str, Json] = {
@@ -48,12 +51,15 @@ class Fix:
         }
         if self.risk:
             document["risk"] = self.risk
+        if self.warnings:
+            document["warnings"] = list(self.warnings)
         return document
 
     @classmethod
     def from_json(cls, document: Mapping[str, Json]) -> Fix:
         commands = document.get("commands")
         risk = document.get("risk")
+        warnings = document.get("warnings")
         return cls(
             id=str(document.get("id", "")),
             title=str(document.get("title", "")),
@@ -62,4 +68,5 @@ class Fix:
             if isinstance(commands, list)
             else (),
             risk=str(risk) if risk else None,
+            warnings=tuple(str(w) for w in warnings) if isinstance(warnings, list) else (),
         )

@@ -14,11 +14,16 @@ from __future__ import annotations
 from typing import Final
 
 from tui.knowledge.fixes.template import (
+    ADONET,
+    CONF,
     CONNECTION,
     GUI,
+    JDBC,
     LINUX,
     MACOS,
+    ODBC,
     POWERSHELL,
+    SH,
     TSQL,
     WINDOWS_CMD,
     FixTemplate,
@@ -27,7 +32,7 @@ from tui.knowledge.fixes.template import command as _c
 
 _REG_ID = (
     "$id = (Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\Instance Names"
-    "\\SQL').'{instance}'\n"
+    "\\SQL').{instance:ps}\n"
     '$net = "HKLM:\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\$id\\MSSQLServer'
     '\\SuperSocketNetLib"\n'
 )
@@ -53,7 +58,7 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
                 POWERSHELL,
                 "on the server: find a certificate for that name, with its private key",
                 "Get-ChildItem Cert:\\LocalMachine\\My | Where-Object {{ $_.HasPrivateKey -and "
-                "$_.DnsNameList.Unicode -contains '{client_name}' }} | "
+                "$_.DnsNameList.Unicode -contains {client_name:ps} }} | "
                 "Format-List Subject, DnsNameList, Issuer, NotAfter, Thumbprint",
             ),
             _c(
@@ -67,15 +72,15 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
                 "RSACertificateExtensions]::GetRSAPrivateKey($cert)\n"
                 '$file = "$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\\" + '
                 "$key.Key.UniqueName\n"
-                'icacls $file /grant "NT Service\\{service}:R"\n'
-                "Restart-Service -Name '{service}' -Force",
+                'icacls $file /grant "NT Service\\{service:ps_dq}:R"\n'
+                "Restart-Service -Name {service:ps} -Force",
             ),
             _c(
                 GUI,
                 "on the server",
                 "SQL Server Configuration Manager > SQL Server Network Configuration > "
                 "Protocols for {instance} > Properties > Certificate: pick the certificate "
-                "issued to {client_name}. Certificates (MMC, Local Computer) > Personal > the "
+                "issued to {client_name:text}. Certificates (MMC, Local Computer) > Personal > the "
                 "certificate > All Tasks > Manage Private Keys: give the service account "
                 "(NT Service\\{service}) Read. Restart the SQL Server service.",
             ),
@@ -130,6 +135,7 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
                 CONNECTION,
                 "Java clients (mssql-jdbc)",
                 "keytool -importcert -cacerts -alias sqlserver-ca -file issuing-ca.crt",
+                SH,
             ),
         ),
         title_unknown="Trust the CA that issued the server's certificate on the client",
@@ -142,16 +148,29 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
         "certificate, or keep the name you use and say which name to expect: ODBC Driver 18, "
         "OLE DB Driver 19, SqlClient 5+ and mssql-jdbc read HostNameInCertificate.",
         (
-            _c(CONNECTION, "connect by the name on the certificate", "Server={cert_name},{port}"),
             _c(
                 CONNECTION,
-                "ODBC Driver 18, SqlClient 5+, OLE DB Driver 19",
-                "Server={host},{port};HostNameInCertificate={cert_name}",
+                "connect by the name on the certificate",
+                "Server={cert_name:hostname},{port}",
+                ODBC,
+            ),
+            _c(
+                CONNECTION,
+                "ODBC Driver 18",
+                "Server={host:hostname},{port};HostNameInCertificate={cert_name:odbc}",
+                ODBC,
+            ),
+            _c(
+                CONNECTION,
+                "SqlClient 5+, OLE DB Driver 19",
+                "Server={host:hostname},{port};HostNameInCertificate={cert_name:adonet}",
+                ADONET,
             ),
             _c(
                 CONNECTION,
                 "JDBC",
-                "jdbc:sqlserver://{host}:{port};hostNameInCertificate={cert_name}",
+                "jdbc:sqlserver://{host:hostname}:{port};hostNameInCertificate={cert_name:jdbc}",
+                JDBC,
             ),
         ),
         title_unknown="Tell the client the name on the certificate (HostNameInCertificate)",
@@ -169,10 +188,10 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
         "or for another name. The connection stays encrypted. It does not help with TDS 8 "
         "(Encrypt=strict), which always checks.",
         (
-            _c(CONNECTION, "ODBC, OLE DB", "TrustServerCertificate=yes"),
-            _c(CONNECTION, "ADO.NET (SqlClient)", "TrustServerCertificate=True"),
-            _c(CONNECTION, "JDBC", "trustServerCertificate=true"),
-            _c(WINDOWS_CMD, "sqlcmd", "sqlcmd -S tcp:{host},{port} -C"),
+            _c(CONNECTION, "ODBC, OLE DB", "TrustServerCertificate=yes", ODBC),
+            _c(CONNECTION, "ADO.NET (SqlClient)", "TrustServerCertificate=True", ADONET),
+            _c(CONNECTION, "JDBC", "trustServerCertificate=true", JDBC),
+            _c(WINDOWS_CMD, "sqlcmd", "sqlcmd -S tcp:{host:hostname},{port} -C"),
         ),
         risk=_TRUST_RISK,
     ),
@@ -184,9 +203,9 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
         "help when the server forces encryption: ODBC Driver 18 then encrypts anyway and checks "
         "the certificate.",
         (
-            _c(CONNECTION, "ODBC, OLE DB", "Encrypt=no"),
-            _c(CONNECTION, "ADO.NET (SqlClient 4+)", "Encrypt=False"),
-            _c(CONNECTION, "JDBC", "encrypt=false"),
+            _c(CONNECTION, "ODBC, OLE DB", "Encrypt=no", ODBC),
+            _c(CONNECTION, "ADO.NET (SqlClient 4+)", "Encrypt=False", ADONET),
+            _c(CONNECTION, "JDBC", "encrypt=false", JDBC),
         ),
         risk="Only the login packet is encrypted: every query and every result crosses the "
         "network in clear text, readable by anyone on the path.",
@@ -265,10 +284,22 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
             _c(
                 CONNECTION,
                 "ODBC Driver 18",
-                "Driver={{ODBC Driver 18 for SQL Server}};Server={host},{port};Encrypt=strict",
+                "Driver={{ODBC Driver 18 for SQL Server}};"
+                "Server={host:hostname},{port};Encrypt=strict",
+                ODBC,
             ),
-            _c(CONNECTION, "ADO.NET (SqlClient 5+)", "Server={host},{port};Encrypt=Strict"),
-            _c(CONNECTION, "JDBC (11.2+)", "jdbc:sqlserver://{host}:{port};encrypt=strict"),
+            _c(
+                CONNECTION,
+                "ADO.NET (SqlClient 5+)",
+                "Server={host:hostname},{port};Encrypt=Strict",
+                ADONET,
+            ),
+            _c(
+                CONNECTION,
+                "JDBC (11.2+)",
+                "jdbc:sqlserver://{host:hostname}:{port};encrypt=strict",
+                JDBC,
+            ),
         ),
     ),
     FixTemplate(
@@ -278,9 +309,9 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
         "later answer. Encrypt=yes (Mandatory) encrypts the whole connection with TDS 7.x and "
         "works with every version.",
         (
-            _c(CONNECTION, "ODBC, OLE DB", "Encrypt=yes"),
-            _c(CONNECTION, "ADO.NET (SqlClient)", "Encrypt=Mandatory"),
-            _c(CONNECTION, "JDBC", "encrypt=true"),
+            _c(CONNECTION, "ODBC, OLE DB", "Encrypt=yes", ODBC),
+            _c(CONNECTION, "ADO.NET (SqlClient)", "Encrypt=Mandatory", ADONET),
+            _c(CONNECTION, "JDBC", "encrypt=true", JDBC),
         ),
     ),
     FixTemplate(
@@ -289,11 +320,13 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
         "The server forces encryption and this client is set never to encrypt. FreeTDS "
         "encrypts with Encryption=request (its default) or require.",
         (
-            _c(CONNECTION, "FreeTDS ODBC", "Encryption=require"),
+            _c(CONNECTION, "FreeTDS ODBC", "Encryption=require", ODBC),
             _c(
                 LINUX,
                 "freetds.conf",
-                "[{host}]\n\thost = {host}\n\tport = {port}\n\tencryption = require",
+                "[{host:hostname}]\n\thost = {host:hostname}\n"
+                "\tport = {port}\n\tencryption = require",
+                CONF,
             ),
         ),
     ),
@@ -307,7 +340,7 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
             _c(
                 GUI,
                 "the load balancer or proxy",
-                "Look at the backend pool and health probe for {host}:{port}: at least one "
+                "Look at the backend pool and health probe for {host:text}:{port}: at least one "
                 "SQL Server behind it must be up and answer on its own port.",
             ),
             _c(
