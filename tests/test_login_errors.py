@@ -554,6 +554,8 @@ TYPICAL_FACTS = {
     "cert_name": "OLDHOST",
     "client_name": "sqlhost01.corp.test",
     "cert_issuer": "CN=Corp CA",
+    "client_ip": "203.0.113.7",  # an Azure SQL 40615 names the client's address
+    "azure_server": "sqlhost01",
 }
 TARGETS = {
     "default": "Server=sqlhost01.corp.test,1433;Database=Payroll;User ID=app;Password=x",

@@ -10,6 +10,7 @@ from tui.knowledge import server_findings
 from tui.knowledge.causes import MEANINGS, REGISTRY, RootCause
 from tui.knowledge.fixes.catalog import CATALOG, catalog_ids
 from tui.steps import login as actions_login
+from tui.steps import routed as actions_routed
 from tui.steps import tls as actions_tls
 from tui.steps.tree import TREE
 
@@ -80,6 +81,8 @@ def test_fixes_referenced_exist_and_every_catalog_fix_is_used() -> None:
     referenced |= actions_tls.FIX_IDS
     assert catalog_ids() >= actions_login.FIX_IDS  # the login step names its fixes per failure
     referenced |= actions_login.FIX_IDS
+    assert catalog_ids() >= actions_routed.FIX_IDS  # the second hop names its fixes per failure
+    referenced |= actions_routed.FIX_IDS
     unused = (
         catalog_ids()
         - referenced
@@ -114,6 +117,8 @@ def test_fix_templates_name_only_known_values() -> None:
         "cert_name",
         "client_name",
         "cert_issuer",
+        "client_ip",
+        "azure_server",
     }
     for fix in CATALOG:
         assert fix.commands, fix.id

@@ -91,6 +91,7 @@ class Target:
     timeout: int | None = None
     multi_subnet_failover: bool | None = None
     application_name: str | None = None
+    application_intent: str | None = None  # ApplicationIntent as written (ReadOnly, ReadWrite)
     origins: Mapping[str, Origin] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False
     )
@@ -108,6 +109,11 @@ class Target:
             return ipaddress.ip_address(self.host.split("%")[0]).is_loopback
         except ValueError:
             return False
+
+    @property
+    def read_only_intent(self) -> bool:
+        """ApplicationIntent=ReadOnly: LOGIN7 says so, and read-only routing may send it on."""
+        return (self.application_intent or "").replace(" ", "").casefold() == "readonly"
 
     @property
     def is_localdb(self) -> bool:
@@ -175,6 +181,7 @@ class Target:
             "authentication": self.authentication,
             "multi_subnet_failover": self.multi_subnet_failover,
             "application_name": self.application_name,
+            "application_intent": self.application_intent,
             "form": self.form.value,
             "text": self.text,
             "origins": {name: origin.to_json() for name, origin in self.origins.items()},
@@ -224,6 +231,7 @@ class Target:
             timeout=number("timeout"),
             multi_subnet_failover=flag("multi_subnet_failover"),
             application_name=text("application_name"),
+            application_intent=text("application_intent"),
             origins=MappingProxyType(
                 {
                     str(name): Origin(
@@ -712,6 +720,8 @@ _KV_KEYS: Final[Mapping[str, str]] = {
     "application name": "application_name",
     "applicationname": "application_name",
     "app": "application_name",
+    "applicationintent": "application_intent",
+    "application intent": "application_intent",
     "driver": "driver",
     "provider": "provider",
     "dsn": "dsn",
@@ -738,6 +748,7 @@ _JDBC_KEYS: Final[Mapping[str, str]] = {
     "logintimeout": "timeout",
     "applicationname": "application_name",
     "multisubnetfailover": "multi_subnet_failover",
+    "applicationintent": "application_intent",
     "authentication": "authentication",
     "authenticationscheme": "authentication",
 }

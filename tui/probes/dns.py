@@ -67,7 +67,8 @@ FINDING_TEXT: Final = {
     Finding.RESOLVERS_DISAGREE: "this machine's resolver and DNS give different answers "
     "(cache, DNS suffix, or another name service)",
     Finding.MULTIPLE_ADDRESSES: "the name has several addresses: an availability group "
-    "listener or a multi-subnet cluster? Use MultiSubnetFailover=True",
+    "listener or a multi-subnet cluster, where a client without MultiSubnetFailover=True tries "
+    "them one at a time, in order",
     Finding.LOOPBACK_FOR_REMOTE_NAME: "a remote name resolves to a loopback address: "
     "connections stay on this machine",
     Finding.REVERSE_MISMATCH: "the reverse lookup gives another machine's name "

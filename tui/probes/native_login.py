@@ -48,6 +48,7 @@ class LoginResult:
     extra: dict[str, JsonValue] = field(default_factory=dict)
     server_info: ServerInfo | None = None  # the diagnostic query's row, after a good login
     query_detail: str | None = None  # why the diagnostic query gave no row
+    routing: tokens.Routing | None = None  # the login answer sends the client on (type 20)
 
     @property
     def errors(self) -> tuple[tokens.ServerMessage, ...]:
@@ -79,6 +80,9 @@ class LoginResult:
             **self.extra,
             "server_info": self.server_info.evidence() if self.server_info else None,
             "query_detail": self.query_detail,
+            "routing": (
+                {"host": self.routing.host, "port": self.routing.port} if self.routing else None
+            ),
             "timeout_s": self.timeout,
             "elapsed_ms": self.elapsed_ms,
         }
@@ -126,9 +130,12 @@ async def probe_login(
     host_name: str = "sqlreach",
     server_name: str | None = None,
     query: bool = True,
+    read_only: bool = False,
 ) -> LoginResult:
     """Log in with TDS 7.4, read every token the server sends back, then (after a good login)
-    run the diagnostic query of `serverinfo` on the same connection."""
+    run the diagnostic query of `serverinfo` on the same connection. `read_only` sets LOGIN7's
+    read-only intent (ApplicationIntent=ReadOnly). A login answered with a routing ENVCHANGE is
+    not followed here: `routing` says where it was sent, and the diagnosis follows it."""
     clock = Stopwatch(timeout)
     secret = password.reveal() if password is not None else ""
 
@@ -154,6 +161,7 @@ async def probe_login(
             got.encryption,
             server_info=info,
             query_detail=query_detail,
+            routing=got.routing,
         )
 
     try:
@@ -180,6 +188,7 @@ async def probe_login(
             database=database,
             host_name=host_name,
             server_name=server_name or address,
+            read_only=read_only,
         )
         message = tds.encode_message(tds.PacketType.LOGIN7, packet)
         if server is Encryption.NOT_SUP:
@@ -213,8 +222,8 @@ async def probe_login(
     except OSError as error:
         abort(writer)
         return result(LoginStatus.ERROR, describe_os_error(error).label())
-    if status is not LoginStatus.OK or not query:
-        abort(writer)
+    if status is not LoginStatus.OK or not query or parsed.routing is not None:
+        abort(writer)  # a routed login is over here: the client logs in again elsewhere
         return result(status, text, parsed)
     try:
         info, query_detail = await _diagnostic_query(link, parsed.tds_version)
@@ -266,6 +275,7 @@ class _Reply:
     database: str | None = None
     encryption: str | None = None
     tds_version: int = login7.TDS74
+    routing: tokens.Routing | None = None
 
 
 def _read_login_reply(payload: bytes, encryption: str) -> tuple[LoginStatus, str, _Reply]:
@@ -278,13 +288,23 @@ def _read_login_reply(payload: bytes, encryption: str) -> tuple[LoginStatus, str
         for t in parsed
         if isinstance(t, tokens.EnvChange) and t.type == tokens.ENV_DATABASE
     ]
+    routes = [t.routing for t in parsed if isinstance(t, tokens.EnvChange) and t.routing]
     reply = _Reply(
         messages,
         acks[0].prog_name if acks else None,
         databases[-1] if databases else None,
         encryption,
         acks[0].tds_version if acks else login7.TDS74,
+        routes[-1] if routes else None,
     )
+    if acks and reply.routing is not None:
+        where = reply.routing
+        return (
+            LoginStatus.OK,
+            f"logged in ({acks[0].prog_name}), and sent on: the answer routes the client to "
+            f"{where.host} port {where.port}",
+            reply,
+        )
     if acks:
         return (
             LoginStatus.OK,

@@ -30,7 +30,12 @@ async def resolve(context: Context) -> Observation:
     evidence = result.evidence()
     if result.addresses:
         moved = endpoint.moved(addresses=tuple(result.addresses), address=result.addresses[0])
-        notes = [dns.FINDING_TEXT[finding] for finding in result.findings]
+        # several addresses are judged by the TCP step, as the person's client connects
+        notes = [
+            dns.FINDING_TEXT[finding]
+            for finding in result.findings
+            if finding is not dns.Finding.MULTIPLE_ADDRESSES
+        ]
         status = Status.WARN if result.findings else Status.PASS
         outcome = DnsOutcome.RESOLVED_NAMED if target.needs_browser else DnsOutcome.RESOLVED
         if target.needs_browser:
@@ -50,11 +55,11 @@ async def resolve(context: Context) -> Observation:
         Status.FAIL,
         result.summary(),
         evidence,
-        facts=(DnsFailure(_dns_failure(result)),),
+        facts=(DnsFailure(dns_failure(result)),),
     )
 
 
-def _dns_failure(result: dns.DnsResult) -> str:
+def dns_failure(result: dns.DnsResult) -> str:
     words = {
         DnsStatus.NXDOMAIN: "the DNS server answered that the name does not exist (NXDOMAIN, "
         "what Windows reports as 11001 WSAHOST_NOT_FOUND)",

@@ -22,7 +22,7 @@ from typing import Any, Final
 from tui.engine.context import Context
 from tui.engine.facts import Fact
 from tui.engine.model import Observation, Status
-from tui.knowledge import login_errors
+from tui.knowledge import azure, login_errors
 from tui.knowledge.login_errors import Decoded, Outcome, Reply
 from tui.probes import native_login
 from tui.probes import odbc_login as odbc
@@ -30,8 +30,9 @@ from tui.probes.base import in_daemon_thread
 from tui.probes.native_login import LoginResult, LoginStatus
 from tui.probes.odbc_login import Drivers, KerberosState, OdbcLoginResult, OdbcStatus
 from tui.probes.serverinfo import ServerInfo
-from tui.steps.facts import LoginFacts, Renamed, ServerAnswer
+from tui.steps.facts import AzureRefusal, LoginFacts, Renamed, ServerAnswer
 from tui.steps.prelogin import where
+from tui.steps.routed import redirect_of
 from tui.target import Source, Target
 from tui.wire.prelogin import Encryption
 
@@ -141,6 +142,7 @@ class LoginOutcome(StrEnum):
     """The login step's outcomes: the decoded failures (`login_errors.Outcome`) and success."""
 
     OK = "ok"
+    ROUTED = "routed"  # a good login, answered with a routing ENVCHANGE: the second hop follows
     LOGIN_FAILED = Outcome.LOGIN_FAILED.value
     KERBEROS = Outcome.KERBEROS.value
     NO_WINDOWS_AUTH = "no-windows-auth"
@@ -215,7 +217,47 @@ async def login(context: Context) -> Observation:
     assert plan.driver is not None
     odbc_result = await _odbc(context, plan.driver)
     evidence["login"] = odbc_result.evidence()
+    routed = await _routed_behind(context, odbc_result, evidence, who)
+    if routed is not None:
+        return routed
     return await _from_odbc(context, odbc_result, evidence, who)
+
+
+async def _routed_behind(
+    context: Context, result: OdbcLoginResult, evidence: dict[str, Any], who: _Who
+) -> Observation | None:
+    """A driver follows a redirect on its own and reports only how the routed hop ended. When
+    its login worked, or failed before the server said a word (a timeout, a name), the native
+    login asks the first hop itself: a routing answer there makes the second hop the place to
+    look, with the driver's own words kept for the verdict."""
+    target = context.target
+    if target.integrated_security or not target.user or target.password is None:
+        return None
+    answered = bool(result.numbers) or result.status is OdbcStatus.NO_ODBC
+    if result.status is not OdbcStatus.OK and answered:
+        return None  # the server answered with an error of its own: no redirect to look for
+    native = await _native(context)
+    evidence["routing_check"] = native.evidence()
+    if native.status is not LoginStatus.OK or native.routing is None:
+        return None
+    redirect = redirect_of(context, native.routing)
+    said = (
+        f"{result.driver} logged in"
+        if result.status is OdbcStatus.OK
+        else f"{result.driver} said: {result.detail}"
+    )
+    summary = (
+        f"the login answer redirects the client to {redirect.host} port {redirect.port} "
+        f"({redirect.by}); {said}"
+    )
+    return Observation(
+        LoginOutcome.ROUTED,
+        Status.PASS,
+        summary,
+        evidence,
+        facts=(who.said(summary), redirect),
+        notes=(f"{said} (drivers follow the redirect on their own)",),
+    )
 
 
 def _who(context: Context) -> str:
@@ -239,6 +281,7 @@ async def _native(context: Context) -> LoginResult:
             database=target.database,
             timeout=context.timeout,
             server_name=target.connect_host,
+            read_only=target.read_only_intent,
         ),
     )
 
@@ -260,6 +303,16 @@ async def _odbc(context: Context, driver: str) -> OdbcLoginResult:
 def _from_native(
     context: Context, result: LoginResult, evidence: dict[str, Any], who: _Who
 ) -> Observation:
+    if result.status is LoginStatus.OK and result.routing is not None:
+        redirect = redirect_of(context, result.routing)
+        summary = f"{result.summary()} ({redirect.by})"
+        return Observation(
+            LoginOutcome.ROUTED,
+            Status.PASS,
+            summary,
+            evidence,
+            facts=(who.said(summary), redirect),
+        )
     if result.status is LoginStatus.OK:
         return _logged_in(
             context, result.summary(), result.server_info, result.query_detail, evidence, who
@@ -388,12 +441,19 @@ def _failed(
         "recognised": list(decoded.recognised),
         "fixes": list(decoded.fixes),
     }
+    facts: list[Fact] = [who.said(detail)]
+    if login_errors.azure_rule(decoded.rule) and decoded.reply is not None:
+        text = decoded.reply.text
+        number = next((n for n in decoded.reply.numbers if n in decoded.rule.numbers), 0)
+        facts.append(
+            AzureRefusal(number, azure.client_ip(text), azure.server_named(text) or None)
+        )
     return Observation(
         decoded.outcome.value,
         Status.FAIL,
         detail,
         evidence,
-        facts=(who.said(detail),),
+        facts=tuple(facts),
         fixes=decoded.fixes,
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from tui.knowledge.fixes.azure import AZURE_FIXES
 from tui.knowledge.fixes.login import LOGIN_FIXES
 from tui.knowledge.fixes.model import Command, Fix
 from tui.knowledge.fixes.template import (
@@ -531,6 +532,7 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
     ),
     *TLS_FIXES,
     *LOGIN_FIXES,
+    *AZURE_FIXES,
 )
 
 _BY_ID: Final[Mapping[str, FixTemplate]] = {fix.id: fix for fix in CATALOG}

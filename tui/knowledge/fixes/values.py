@@ -31,6 +31,8 @@ class FixValues:
     cert_name: str | None = None
     client_name: str | None = None
     cert_issuer: str | None = None
+    client_ip: str | None = None  # the address an Azure SQL 40615 says it saw
+    azure_server: str | None = None  # the Azure SQL logical server's short name
 
     @classmethod
     def of(cls, target: Target, **known: Any) -> FixValues:
