@@ -11,6 +11,7 @@ from tui.knowledge.causes import MEANINGS, REGISTRY, RootCause
 from tui.knowledge.fixes.catalog import CATALOG, catalog_ids
 from tui.steps import login as actions_login
 from tui.steps import routed as actions_routed
+from tui.steps import transport as actions_transport
 from tui.steps import tls as actions_tls
 from tui.steps.tree import TREE
 
@@ -83,6 +84,8 @@ def test_fixes_referenced_exist_and_every_catalog_fix_is_used() -> None:
     referenced |= actions_login.FIX_IDS
     assert catalog_ids() >= actions_routed.FIX_IDS  # the second hop names its fixes per failure
     referenced |= actions_routed.FIX_IDS
+    assert catalog_ids() >= actions_transport.FIX_IDS  # pipes, shared memory, LocalDB
+    referenced |= actions_transport.FIX_IDS
     unused = (
         catalog_ids()
         - referenced
@@ -119,6 +122,12 @@ def test_fix_templates_name_only_known_values() -> None:
         "cert_issuer",
         "client_ip",
         "azure_server",
+        "fqdn",
+        "spn_port",
+        "spn_name",
+        "service_account",
+        "server_build",
+        "tls12_builds",
     }
     for fix in CATALOG:
         assert fix.commands, fix.id

@@ -38,6 +38,7 @@ class RootCause(StrEnum):
     LOGIN_FAILED = "LOGIN_FAILED"
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     DRIVER_MISSING = "DRIVER_MISSING"
+    UNTESTED = "UNTESTED"
 
 
 class Hop(StrEnum):
@@ -248,6 +249,13 @@ CAUSES: Final[tuple[Cause, ...]] = (
         hop=Hop.CLIENT,
         layer=Layer.DRIVER,
         fixes=("install-odbc-driver-18", "install-freetds"),
+    ),
+    Cause(
+        _R.UNTESTED,
+        "the connection goes over a transport this machine cannot test (named pipes past SMB "
+        "445, shared memory, LocalDB): what could be checked is said, the rest is not claimed",
+        hop=Hop.CLIENT,
+        layer=None,
     ),
 )
 

@@ -362,7 +362,8 @@ class TdsServer:
         return {
             "server_name": self.server_name,
             "machine_name": scenario.machine_name,
-            "registered_name": scenario.registered_name or self.server_name,
+            "sys_servers_name": scenario.registered_name or self.server_name,
+            "remote_access": "1",
             "product_version": self.instance.version,
             "edition": scenario.edition,
             "net_transport": "TCP",
@@ -458,7 +459,9 @@ def _split_select_list(text: str) -> list[str]:
 
 def _column_names(text: str) -> tuple[str, ...]:
     """The names a real server gives the columns: the aliases of the batch's last SELECT."""
-    last = text[text.casefold().rfind("select") :]
+    lowered = text.casefold()
+    main = lowered.rfind("select @@servername")  # the diagnostic query's own select list
+    last = text[main if main >= 0 else lowered.rfind("select") :]
     return tuple(re.findall(r"\bAS\s+\[?(\w+)\]?\s*(?:,|;|$)", last, flags=re.IGNORECASE))
 
 

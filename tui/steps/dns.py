@@ -10,17 +10,30 @@ from tui.probes import dns
 from tui.probes.dns import DnsStatus
 from tui.steps.browser import start_browser
 from tui.steps.facts import DnsFailure, Endpoint
+from tui.steps.transport import local_transport, remote_pipe
 
 
 class DnsOutcome(StrEnum):
     RESOLVED = "resolved"
     RESOLVED_NAMED = "resolved-named"  # a named instance without a port: the Browser is next
+    RESOLVED_DAC = "resolved-dac"  # admin: without a port: the Browser's DAC answer is next
+    RESOLVED_PIPE = "resolved-pipe"  # np: to another machine: SMB on 445 is next
+    LOCAL_TRANSPORT = "local-transport"  # LocalDB, shared memory, a local pipe: no network
     NOT_RESOLVED = "not-resolved"
 
 
 async def resolve(context: Context) -> Observation:
     target = context.target
     endpoint = context.facts.get(Endpoint)
+    local = local_transport(target)
+    if local is not None:  # nothing to resolve: '(localdb)' is no host name
+        return Observation(
+            DnsOutcome.LOCAL_TRANSPORT,
+            Status.SKIP,
+            f"no name to resolve: {local.kind} never leaves this machine",
+            {"transport": local.kind},
+            facts=(local,),
+        )
     host = endpoint.host
     result = await context.probe(
         ("dns", host),
@@ -29,7 +42,9 @@ async def resolve(context: Context) -> Observation:
     )
     evidence = result.evidence()
     if result.addresses:
-        moved = endpoint.moved(addresses=tuple(result.addresses), address=result.addresses[0])
+        moved = endpoint.moved(
+            addresses=tuple(result.addresses), address=result.addresses[0], fqdn=_fqdn(host, result)
+        )
         # several addresses are judged by the TCP step, as the person's client connects
         notes = [
             dns.FINDING_TEXT[finding]
@@ -37,8 +52,23 @@ async def resolve(context: Context) -> Observation:
             if finding is not dns.Finding.MULTIPLE_ADDRESSES
         ]
         status = Status.WARN if result.findings else Status.PASS
-        outcome = DnsOutcome.RESOLVED_NAMED if target.needs_browser else DnsOutcome.RESOLVED
-        if target.needs_browser:
+        pipe = remote_pipe(target)
+        if pipe is not None:
+            return Observation(
+                DnsOutcome.RESOLVED_PIPE,
+                status,
+                result.summary(),
+                evidence,
+                facts=(moved, pipe),
+                notes=(f"Name resolution: {'; '.join(notes)}.",) if notes else (),
+            )
+        if target.dac and not target.port_given:
+            outcome = DnsOutcome.RESOLVED_DAC
+        elif target.needs_browser:
+            outcome = DnsOutcome.RESOLVED_NAMED
+        else:
+            outcome = DnsOutcome.RESOLVED
+        if outcome is DnsOutcome.RESOLVED_NAMED:
             for address in result.addresses:  # speculative: the Browser is next
                 start_browser(context, address, "inst")
                 start_browser(context, address, "ex")
@@ -75,3 +105,16 @@ def dns_failure(result: dns.DnsResult) -> str:
         else ""
     )
     return f"{text}. {hosts}".strip()
+
+
+def _fqdn(host: str, result: dns.DnsResult) -> str | None:
+    """The host's full name: itself when it has a domain, else the reverse lookup's name that
+    starts with it (what an SPN needs: MSSQLSvc/<FQDN>:<port>)."""
+    if "." in host.strip(".") and not host.replace(".", "").isdigit():
+        return host.strip(".")
+    short = host.casefold()
+    for reverse in result.reverse:
+        for name in reverse.names:
+            if name.casefold().rstrip(".").startswith(short + "."):
+                return name.rstrip(".")
+    return None

@@ -29,6 +29,7 @@ class Endpoint(Fact):
     addresses: tuple[str, ...] = ()
     address: str | None = None
     port_from_browser: bool = False
+    fqdn: str | None = None  # the full name, when the host is short and DNS gave it back
 
     def moved(
         self,
@@ -37,9 +38,11 @@ class Endpoint(Fact):
         address: str | None = None,
         port: int | None = None,
         port_from_browser: bool | None = None,
+        fqdn: str | None = None,
     ) -> Endpoint:
         return replace(
             self,
+            fqdn=self.fqdn if fqdn is None else fqdn,
             addresses=self.addresses if addresses is None else addresses,
             address=self.address if address is None else address,
             port=self.port if port is None else port,
@@ -128,6 +131,7 @@ class ServerAnswer(Fact):
     version: str  # "SQL Server 2022, 16.0.1000"
     encryption: Encryption | None  # None: TDS 8 strict (no pre-login answer to read it from)
     strict_only: bool = False
+    build: tuple[int, ...] | None = None  # the pre-login's VERSION: 11.0.2100
 
 
 @dataclass(frozen=True)
@@ -290,3 +294,20 @@ class Transport(Fact):
     key: ClassVar[str] = "transport"
     kind: str  # "named pipes", "shared memory", "LocalDB"
     detail: str
+
+
+@dataclass(frozen=True)
+class Smb(Fact):
+    """What TCP 445 (SMB, which remote named pipes travel over) said."""
+
+    key: ClassVar[str] = "smb"
+    detail: str
+    tcp: str  # what the instance's TCP port said, for comparison
+
+
+@dataclass(frozen=True)
+class ServiceAccount(Fact):
+    """The account the instance's service runs as, read on the server itself."""
+
+    key: ClassVar[str] = "service_account"
+    account: str

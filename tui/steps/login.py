@@ -41,7 +41,14 @@ NATIVE_CLIENT: Final = "sqlreach's own TDS login"
 _NO_KERBEROS: Final[tuple[str, ...]] = ("get-kerberos-ticket", "register-spn")
 _NO_DRIVER: Final[tuple[str, ...]] = ("install-odbc-driver-18", "install-freetds")
 # Every fix the login step may name (per decoded failure, or after a good login).
-FIX_IDS: Final = login_errors.fix_ids() | {*_NO_KERBEROS, *_NO_DRIVER, "restart-after-rename"}
+FIX_IDS: Final = login_errors.fix_ids() | {
+    *_NO_KERBEROS,
+    *_NO_DRIVER,
+    "restart-after-rename",
+    "restart-after-addserver",
+    "check-port-forward",
+    "check-remote-access",
+}
 
 
 @dataclass(frozen=True)
@@ -474,7 +481,17 @@ def _logged_in(
         said = info.sentence()
         if said:
             notes.append(f"The server says: {said}")
-        if info.renamed:
+        extra: list[str] = []
+        if info.restart_pending:
+            notes.append(
+                f"@@SERVERNAME still says {info.server_name}, but sys.servers already registers "
+                f"{info.sys_servers_name} (the machine is {info.machine_name}): sp_dropserver / "
+                "sp_addserver were run, the service was not restarted. Restart it; running "
+                "them again changes nothing."
+            )
+            extra.append("restart-after-addserver")
+            status = Status.WARN
+        elif info.renamed:
             old, new = info.server_name, info.registered_name()
             notes.append(
                 f"@@SERVERNAME still says {old}, but the machine is {info.machine_name}: the "
@@ -484,8 +501,21 @@ def _logged_in(
             )
             if old and new:
                 facts.append(Renamed(old, new))
-            fixes = ("restart-after-rename",)
+            extra.append("restart-after-rename")
             status = Status.WARN
+        address, port = where(context)
+        forwarded = info.forwarded(address, port)
+        if forwarded:
+            notes.append(forwarded)
+            extra.append("check-port-forward")
+        if info.remote_access is not None and info.remote_access.strip() == "0":
+            notes.append(
+                "'remote access' (SSMS: 'Allow remote connections to this server') is off: it "
+                "governs procedures called from other servers, not client connections, which "
+                "work."
+            )
+            extra.append("check-remote-access")
+        fixes = tuple(extra)
         host_note = info.host_note(context.target.connect_host)
         if host_note:
             notes.append(host_note)

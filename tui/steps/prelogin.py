@@ -9,6 +9,7 @@ from typing import Any
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
+from tui.knowledge import azure
 from tui.probes import prelogin as prelogin_probe
 from tui.probes.prelogin import PreloginResult, PreloginStatus
 from tui.probes.tls import TlsResult
@@ -47,7 +48,9 @@ async def prelogin(context: Context) -> Observation:
     result = await ask_prelogin(context, address, port)
     evidence = result.evidence()
     if result.status is PreloginStatus.SQL_SERVER:
-        server = ServerAnswer(result.product, result.encryption)
+        server = ServerAnswer(
+            _product(context, result), result.encryption, build=result.version
+        )
         return Observation(
             PreloginOutcome.SQL_SERVER, Status.PASS, result.summary(), evidence, facts=(server,)
         )
@@ -119,3 +122,12 @@ def _unresponsive_detail(result: PreloginResult, tls: TlsResult) -> str:
             "backend, or an instance starting or stopping, does that."
         )
     return f"{result.detail}; {tds8}"
+
+
+def _product(context: Context, result: PreloginResult) -> str:
+    """The product, named as the person knows it: Azure SQL reports 12.0 (2014's number)."""
+    host = azure.recognise(context.facts.get(Endpoint).host)
+    if host is not None and result.version is not None:
+        version = ".".join(str(part) for part in result.version[:3])
+        return f"{host.kind.value}, reporting {version}"
+    return result.product

@@ -9,6 +9,7 @@ wins (Microsoft: listeners and client connectivity; observed with ODBC Driver 18
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 
 from tui.engine.context import Context
@@ -82,8 +83,23 @@ async def connect_tcp(context: Context) -> Observation:
             host_answered=True,
         )
     if status is TcpStatus.TIMEOUT:
+        public = _public(moved.address)
         return Observation(
-            TcpOutcome.FILTERED, Status.FAIL, result.summary(), evidence, facts=facts
+            TcpOutcome.FILTERED,
+            Status.FAIL,
+            result.summary(),
+            evidence,
+            facts=facts,
+            notes=(
+                (
+                    f"{moved.address} is a public address: if the server sits behind a NAT "
+                    f"router, it must forward TCP {port} to the server's inside address, and a "
+                    "missing or changed forward looks exactly like this.",
+                )
+                if public
+                else ()
+            ),
+            fixes=("check-port-forward",) if public else (),
         )
     return Observation(
         TcpOutcome.UNREACHABLE,
@@ -169,3 +185,10 @@ def _first_reached(order: list[TcpAttempt]) -> TcpAttempt:
         if attempt.status not in _FAST:
             return attempt
     return order[-1]
+
+
+def _public(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address.split("%")[0]).is_global
+    except ValueError:
+        return False

@@ -73,8 +73,14 @@ def judge_tls(context: Context, result: TlsResult, kind: type[TlsFindings]) -> O
             f"{table.line()} ({table.inference.how}; say which with --client NAME)."
         )
         summary = f"{result.summary()}. {note}"
+        said = any(earlier.text == note for earlier in context.notes)  # the first hop said it
         return Observation(
-            TlsOutcome.DEPENDS, Status.WARN, summary, evidence, facts=(findings,), notes=(note,)
+            TlsOutcome.DEPENDS,
+            Status.WARN,
+            summary,
+            evidence,
+            facts=(findings,),
+            notes=() if said else (note,),
         )
     deciding = table.deciding
     assert deciding is not None and deciding.check is not None

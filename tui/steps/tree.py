@@ -22,6 +22,7 @@ from tui.knowledge.causes import RootCause as R
 from tui.knowledge.clients import AUTO, FAMILIES
 from tui.steps import (
     browser,
+    dac,
     dns,
     error,
     login,
@@ -32,9 +33,11 @@ from tui.steps import (
     target,
     tcp,
     tls,
+    transport,
 )
 from tui.steps import facts as f
 from tui.steps.browser import BrowserOutcome
+from tui.steps.dac import DacOutcome
 from tui.steps.dns import DnsOutcome
 from tui.steps.error import ErrorOutcome
 from tui.steps.login import LoginOutcome
@@ -49,6 +52,7 @@ from tui.steps.search import SearchOutcome
 from tui.steps.target import ServerConfigOutcome, TargetOutcome
 from tui.steps.tcp import TcpOutcome
 from tui.steps.tls import TlsOutcome
+from tui.steps.transport import LocalOutcome, SmbOutcome
 from tui.steps.verdict import conclude
 
 
@@ -60,6 +64,9 @@ class S(StrEnum):
     ON_SERVER = "on-server"
     SERVER_CONFIG = "server-config"
     DNS = "dns"
+    LOCAL = "local"
+    SMB = "smb"
+    DAC = "dac"
     BROWSER = "browser"
     TCP = "tcp"
     SEARCH = "search"
@@ -341,6 +348,7 @@ STEPS: Final[tuple[Step, ...]] = (
         source="Checklist 3-6; Microsoft's ten steps 1, 2, 6",
         hop=Hop.CLIENT,
         action=target.read_server_config,
+        may_give=(f.ServiceAccount,),
         outcomes={ServerConfigOutcome.DONE: Next(S.DNS)},
     ),
     Step(
@@ -358,14 +366,109 @@ STEPS: Final[tuple[Step, ...]] = (
         gives={
             DnsOutcome.RESOLVED: (f.Endpoint,),
             DnsOutcome.RESOLVED_NAMED: (f.Endpoint,),
+            DnsOutcome.RESOLVED_DAC: (f.Endpoint,),
+            DnsOutcome.RESOLVED_PIPE: (f.Endpoint, f.Transport),
+            DnsOutcome.LOCAL_TRANSPORT: (f.Transport,),
             DnsOutcome.NOT_RESOLVED: (f.DnsFailure,),
         },
         outcomes={
             DnsOutcome.RESOLVED: Next(S.TCP),
             DnsOutcome.RESOLVED_NAMED: Next(S.BROWSER),
+            DnsOutcome.RESOLVED_DAC: Next(S.DAC),
+            DnsOutcome.RESOLVED_PIPE: Next(S.SMB),
+            DnsOutcome.LOCAL_TRANSPORT: Next(S.LOCAL),
             DnsOutcome.NOT_RESOLVED: Conclude(
                 R.NAME_NOT_RESOLVED,
                 "The name {endpoint.host} does not resolve: {dns.detail}",
+            ),
+        },
+    ),
+    Step(
+        id=S.LOCAL,
+        title="A connection that never leaves this machine",
+        why=(
+            "LocalDB, shared memory (lpc:) and a pipe on this machine never touch the network: "
+            "no name to resolve, no port to knock on. What can be checked is said (LocalDB "
+            "through SqlLocalDB on Windows); what cannot is said too, rather than passing a "
+            "TCP test the connection never makes."
+        ),
+        source="Microsoft: SQL Server Express LocalDB; sqlcmd protocol prefixes (lpc:, np:)",
+        hop=Hop.CLIENT,
+        action=transport.check_local,
+        outcomes={
+            LocalOutcome.UNTESTED: Conclude(R.UNTESTED, "{transport.detail}.", ()),
+        },
+    ),
+    Step(
+        id=S.SMB,
+        title="Named pipes: is SMB (TCP 445) open?",
+        why=(
+            "Named pipes between machines travel over SMB on TCP port 445, not over the SQL "
+            "Server port: a firewall that allows 1433 but not 445, or a server whose Server "
+            "service is stopped, breaks pipes only. This machine can knock on 445; opening the "
+            "pipe itself needs the SQL Server client libraries of Windows."
+        ),
+        source="Microsoft: creating a valid connection string using named pipes (port 445)",
+        hop=Hop.PORT,
+        action=transport.check_smb,
+        gives={outcome: (f.Endpoint, f.Smb) for outcome in SmbOutcome},
+        outcomes={
+            SmbOutcome.OPEN: Conclude(
+                R.UNTESTED,
+                "{transport.detail}. SMB answers on {endpoint.address} port 445 ({smb.detail}), "
+                "so the way to the pipe is open; whether the instance listens on that pipe was "
+                "not tried from here ({smb.tcp}).",
+                (),
+            ),
+            SmbOutcome.REFUSED: Conclude(
+                R.PORT_REFUSED,
+                "The connection asks for named pipes, which travel over SMB (TCP 445), and "
+                "{endpoint.address} refuses port 445 (10061): the Server service (LanmanServer) "
+                "does not run there, or nothing listens. {smb.tcp}.",
+                (),
+            ),
+            SmbOutcome.FILTERED: Conclude(
+                R.PORT_FILTERED,
+                "The connection asks for named pipes, which travel over SMB (TCP 445), and port "
+                "445 on {endpoint.address} does not answer within {run.timeout_s}: a firewall "
+                "drops SMB. {smb.tcp}.",
+                (),
+            ),
+            SmbOutcome.UNREACHABLE: Conclude(
+                R.HOST_UNREACHABLE,
+                "{endpoint.address} cannot be reached for named pipes (SMB, TCP 445): "
+                "{smb.detail}.",
+                (),
+            ),
+        },
+    ),
+    Step(
+        id=S.DAC,
+        title="Ask the SQL Server Browser for the dedicated admin connection's port",
+        why=(
+            "The dedicated admin connection (admin:host) has a port of its own: 1434 for a "
+            "default instance, a port chosen at start-up for a named one. Clients ask the SQL "
+            "Server Browser for it (CLNT_UCAST_DAC). The engine's port 1433 is never a DAC."
+        ),
+        source="MC-SQLR CLNT_UCAST_DAC; Microsoft: diagnostic connection for administrators",
+        hop=Hop.BROWSER,
+        action=dac.find_dac,
+        gives={
+            DacOutcome.PORT: (f.Endpoint, f.DacPort),
+            DacOutcome.DEFAULT_PORT: (f.Endpoint, f.DacPort),
+            DacOutcome.NO_PORT: (f.Endpoint, f.BrowserAnswer),
+        },
+        outcomes={
+            DacOutcome.PORT: Next(S.TCP),
+            DacOutcome.DEFAULT_PORT: Next(S.TCP),
+            DacOutcome.NO_PORT: Conclude(
+                R.BROWSER_UNAVAILABLE,
+                "The SQL Server Browser on {endpoint.address} gives no dedicated admin "
+                "connection port for instance {endpoint.instance}: the Browser does not answer, "
+                "or the instance has no DAC (SQL Server Express listens for one only with trace "
+                "flag 7806; on a cluster the DAC is off by default). A named instance's DAC "
+                "port comes only from the Browser.",
+                ("start-browser", "open-firewall-udp-1434", "dac-on-the-server"),
             ),
         },
     ),
@@ -489,6 +592,23 @@ STEPS: Final[tuple[Step, ...]] = (
                 "answer is stale or the instance is not listening there (a dynamic port after a "
                 "restart, or the service stopped).",
                 ("start-engine-service", "set-ipall-port", "find-listening-port"),
+            ),
+            SearchOutcome.DAC_REFUSED: Conclude(
+                R.PORT_REFUSED,
+                "{endpoint.address} refuses TCP {endpoint.port}, the dedicated admin "
+                "connection's port (10061). By default the DAC listens only on the server's own "
+                "loopback address (127.0.0.1): from another machine it is refused until "
+                "'remote admin connections' is on.",
+                ("enable-remote-admin-connections", "dac-on-the-server", "open-firewall-tcp"),
+            ),
+            SearchOutcome.ANALYSIS_SERVICES: Conclude(
+                R.PORT_REFUSED,
+                "Nothing listens on {endpoint.address} port {endpoint.port}, a port of SQL Server "
+                "Analysis Services (2383 the service, 2382 its Browser for named instances), not "
+                "of the database engine: SQL Server drivers do not speak to it, and the engine's "
+                "port does not replace it. The Analysis Services service is stopped, or listens "
+                "elsewhere.",
+                ("start-analysis-services",),
             ),
             SearchOutcome.NOT_FOUND: Conclude(
                 R.PORT_REFUSED,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tui.engine.context import Context
 from tui.engine.model import Conclude, Step, Verdict
 from tui.engine.walk import build_verdict
-from tui.knowledge import azure
+from tui.knowledge import azure, tls12
 from tui.knowledge.causes import ROUTED_HOPS
 from tui.knowledge.fixes.values import FixValues
 from tui.steps.error import reading
@@ -21,6 +21,8 @@ from tui.steps.facts import (
     Redirect,
     Renamed,
     Routed,
+    ServerAnswer,
+    ServiceAccount,
     TlsFindings,
 )
 
@@ -41,6 +43,8 @@ def fix_values(context: Context, step: Step | None = None) -> FixValues:
         address = routed.address if routed is not None else None
     azure_host = azure.recognise(endpoint.host if endpoint else None)
     refusal = facts.maybe(AzureRefusal)
+    account = facts.maybe(ServiceAccount)
+    server = facts.maybe(ServerAnswer)
     found = facts.maybe(FoundElsewhere)
     alias = facts.maybe(PortAlias) or facts.maybe(Alias)
     renamed = facts.maybe(Renamed)
@@ -62,10 +66,33 @@ def fix_values(context: Context, step: Step | None = None) -> FixValues:
         cert_name=tls.cert_name if tls else None,
         client_name=tls.client_name if tls else None,
         cert_issuer=tls.cert_issuer if tls else None,
+        fqdn=_full_name(host, endpoint.fqdn if endpoint else None),
+        service_account=account.account
+        if account
+        else f"<DOMAIN\\account: sc qc {_service(context)}>",
+        server_build=".".join(map(str, server.build[:3])) if server and server.build else None,
+        tls12_builds=tls12.builds_text(server.build) if server else None,
         client_ip=refusal.client_ip if refusal else None,
         azure_server=(refusal.server if refusal and refusal.server else None)
         or (azure_host.server if azure_host else None),
     )
+
+
+def _full_name(host: str | None, found: str | None) -> str | None:
+    """The server's full name for an SPN: as typed when it has a domain, as the reverse lookup
+    gave it, or the short name with the domain left for the person to write."""
+    if found:
+        return found
+    if not host:
+        return None
+    if ":" in host or host.replace(".", "").isdigit():
+        return "<the server's FQDN>"  # an address: Kerberos needs the name
+    return host.strip(".") if "." in host.strip(".") else f"{host}.<domain>"
+
+
+def _service(context: Context) -> str:
+    instance = context.target.instance
+    return "MSSQLSERVER" if not instance else f"MSSQL${instance}"
 
 
 def conclude(outcome: Conclude, step: Step, context: Context) -> Verdict:

@@ -14,6 +14,7 @@ from typing import Final
 from tui.knowledge.fixes.azure import AZURE_FIXES
 from tui.knowledge.fixes.login import LOGIN_FIXES
 from tui.knowledge.fixes.model import Command, Fix
+from tui.knowledge.fixes.paths import PATH_FIXES
 from tui.knowledge.fixes.template import (
     CONNECTION,
     GUI,
@@ -516,23 +517,36 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
     ),
     FixTemplate(
         "register-spn",
-        "Register the SQL Server SPN",
-        "Windows authentication over TCP uses Kerberos, which needs an SPN for the host and "
-        "port on the service account ('Cannot generate SSPI context' when it is missing or "
-        "duplicated).",
+        "Register the SQL Server SPNs: {spn_port}",
+        "Windows authentication over TCP uses Kerberos, which needs SPNs for the server's full "
+        "name on the account the service runs as: MSSQLSvc/<FQDN>:<port> for TCP, and "
+        "MSSQLSvc/<FQDN> (default instance) or MSSQLSvc/<FQDN>:<instance> (named) beside it. "
+        "'Cannot generate SSPI context' when one is missing, duplicated or on another account. "
+        "Look first (setspn -Q), then add only what is missing (setspn -S refuses duplicates).",
         (
-            _c(WINDOWS_CMD, "find it", "setspn -Q MSSQLSvc/{host}:{port}\nsetspn -X"),
             _c(
                 WINDOWS_CMD,
-                "register it (domain admin)",
-                "setspn -S MSSQLSvc/{host}:{port} "
-                "DOMAIN\\sqlservice\nsetspn -S MSSQLSvc/{host} DOMAIN\\sqlservice",
+                "look first: registered, and on which account",
+                "setspn -Q {spn_port}\nsetspn -Q {spn_name}\nsetspn -X",
+            ),
+            _c(WINDOWS_CMD, "the service's account (on the server)", "sc qc {service}"),
+            _c(
+                POWERSHELL,
+                "the service's account (on the server)",
+                "(Get-CimInstance Win32_Service -Filter \"Name='{service}'\").StartName",
+            ),
+            _c(
+                WINDOWS_CMD,
+                "register what is missing (domain admin)",
+                "setspn -S {spn_port} {service_account}\nsetspn -S {spn_name} {service_account}",
             ),
         ),
+        title_unknown="Register the SQL Server SPNs",
     ),
     *TLS_FIXES,
     *LOGIN_FIXES,
     *AZURE_FIXES,
+    *PATH_FIXES,
 )
 
 _BY_ID: Final[Mapping[str, FixTemplate]] = {fix.id: fix for fix in CATALOG}
