@@ -273,7 +273,9 @@ def test_impacket_windows_authentication_gets_the_challenge_then_18452() -> None
         client.connect()
         accepted = client.login(None, "alice", "Secret-1", domain="CORP", useWindowsAuth=True)
         client.disconnect()
-        seen = [login.login for handler in lab.servers[0].handlers for login in handler.windows_logins]
+        seen = [
+            login.login for handler in lab.servers[0].handlers for login in handler.windows_logins
+        ]
     errors = [reply for reply in client.replies.get(tds.TDS_ERROR_TOKEN, [])]
     assert not accepted
     assert seen == ["CORP\\alice"]
@@ -287,7 +289,9 @@ def test_freetds_ntlm_gets_the_challenge_then_18452() -> None:
             ["-H", lab.servers[0].address, "-p", "1433", "-U", "CORP\\bob", "-P", "Secret-1"],
             "exit\n",
         )
-        seen = [login.login for handler in lab.servers[0].handlers for login in handler.windows_logins]
+        seen = [
+            login.login for handler in lab.servers[0].handlers for login in handler.windows_logins
+        ]
     output = done.stdout + done.stderr
     assert seen == ["CORP\\bob"], output
     assert "18452" in output and "untrusted domain" in output, output

@@ -46,7 +46,7 @@ async def test_browser_answers_by_the_specification() -> None:
     assert no_dac.status is BrowserStatus.SILENT
     async with running("dac-named") as lab:
         dac = await probe_browser(lab.address, request="dac", instance="SALES", timeout=1)
-        reader, writer = await asyncio.open_connection(lab.address, NAMED_DAC_PORT)
+        _, writer = await asyncio.open_connection(lab.address, NAMED_DAC_PORT)
         writer.close()
     assert dac.dac_port == NAMED_DAC_PORT  # and something listens there
     assert unknown.status is BrowserStatus.SILENT  # the specification: unknown means silence

@@ -144,7 +144,9 @@ async def test_the_browser_probe_reads_the_real_dac_answer() -> None:
 def test_the_lab_browser_answers_a_real_request_without_its_nul() -> None:
     """ESF.pl's request had no NUL after MSSQLSERVER and SQL Server 2008 SP1 answered it."""
     request = next(
-        m for m in MESSAGES if m.kind == "ssrp-request" and m.stated.get("instance") == "MSSQLSERVER"
+        m
+        for m in MESSAGES
+        if m.kind == "ssrp-request" and m.stated.get("instance") == "MSSQLSERVER"
     )
     assert not request.raw.endswith(b"\x00")
     item = scenario("healthy-default")

@@ -11,8 +11,8 @@ from tui.knowledge.causes import MEANINGS, REGISTRY, RootCause
 from tui.knowledge.fixes.catalog import CATALOG, catalog_ids
 from tui.steps import login as actions_login
 from tui.steps import routed as actions_routed
-from tui.steps import transport as actions_transport
 from tui.steps import tls as actions_tls
+from tui.steps import transport as actions_transport
 from tui.steps.tree import TREE
 
 # Root causes a verdict of the tree reaches; BAD_INPUT is also reached before the tree, by the

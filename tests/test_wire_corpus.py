@@ -304,7 +304,9 @@ def test_error_and_info_tokens(message: Message) -> None:
         assert token.procedure == stated["proc_name"]
     if "line_number_assert" in stated:
         # r2dbc reads the bytes 01 00 00 00 big-endian (16777216); MS-TDS says little-endian
-        assert stated["line_number_assert"] == int.from_bytes(token.line.to_bytes(4, "little"), "big")
+        assert stated["line_number_assert"] == int.from_bytes(
+            token.line.to_bytes(4, "little"), "big"
+        )
         assert token.line == 1
 
 
@@ -364,9 +366,7 @@ def test_result_sets(message: Message) -> None:
 def test_the_lab_answers_select_1_as_sql_server_2022_does() -> None:
     """The lab's `SELECT 1` is byte for byte the COLMETADATA and ROW of the 2022 capture."""
     capture = next(m for m in MESSAGES if m.kind == "colmetadata-row" and "comment" in m.stated)
-    ours = tokens.result_set([""], [(1,)]) + tokens.done(
-        tokens.DONE_COUNT, 1, tokens.CURCMD_SELECT
-    )
+    ours = tokens.result_set([""], [(1,)]) + tokens.done(tokens.DONE_COUNT, 1, tokens.CURCMD_SELECT)
     assert ours == capture.payload[:29]
 
 
@@ -374,7 +374,7 @@ def test_the_lab_pads_the_program_name_as_real_servers() -> None:
     reply = tokens.login_ack(prog_version=(16, 0, 4165))
     capture = next(m for m in MESSAGES if m.kind == "loginack-reply" and "login" in m.stated)
     start = capture.payload.index(b"\xad")
-    assert reply[:3 + 1 + 4 + 45] == capture.payload[start : start + 3 + 1 + 4 + 45]
+    assert reply[: 3 + 1 + 4 + 45] == capture.payload[start : start + 3 + 1 + 4 + 45]
 
 
 @pytest.mark.parametrize("message", of("other"))

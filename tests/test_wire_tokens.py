@@ -276,7 +276,10 @@ def test_done_kinds_and_attention() -> None:
         (b"\xad\x10\x00\x01", "LOGINACK body"),
         (b"\xaa\x40\x00" + b"\x00" * 64, "bytes where a 2- or 4-byte line number"),
         (
-            b"\xad" + struct.pack("<H", len(tokens.login_ack()) - 2) + tokens.login_ack()[3:] + b"\x00",
+            b"\xad"
+            + struct.pack("<H", len(tokens.login_ack()) - 2)
+            + tokens.login_ack()[3:]
+            + b"\x00",
             "1 bytes left over",
         ),
         (b"\xd1\x00\x00", "ROW without a COLMETADATA"),

@@ -98,14 +98,21 @@ async def _serve(
 def _describe(server: LabServer, out: TextIO) -> None:
     item = server.scenario
     ports = ", ".join(str(p) for p in server.ports()) or "none"
+    dns = f" --dns-server {server.dns_server}" if server.dns_server else ""
     out.write(
         f"{item.name}: {item.title}\n"
         f"  serving on {server.address}: TCP {ports}; Browser on UDP 1434: {item.browser.value}\n"
-        f"  imitates: {item.imitates}\n"
-        f'  diagnose it: sqlreach check "{server.target}"\n'
+        + (f"  its second node on {server.sibling}\n" if server.sibling else "")
+        + f"  imitates: {item.imitates}\n"
+        f'  diagnose it: sqlreach check "{server.target}"{dns}\n'
         f"  lab login: {LAB_USER} / {LAB_PASSWORD}\n"
         f"  expected root cause: {item.expected.value}\n\n"
     )
+    if dns:
+        out.write(
+            f"  its names resolve only through the lab's own DNS server ({server.dns_server}):\n"
+            "  give check --dns-server, or point a client's resolver there\n\n"
+        )
     if item.trust_ca and server.ca_file is not None:
         out.write(
             f"  the client trusts the lab's test CA: export SSL_CERT_FILE={server.ca_file}\n\n"

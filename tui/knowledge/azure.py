@@ -89,7 +89,9 @@ def recognise(host: str | None) -> AzureHost | None:
         private = labels[-1] == "privatelink"
         first = labels[0]
         if first.endswith("-ondemand"):
-            return AzureHost(Kind.SYNAPSE_SERVERLESS, first[: -len("-ondemand")], cloud, zone, private)
+            return AzureHost(
+                Kind.SYNAPSE_SERVERLESS, first[: -len("-ondemand")], cloud, zone, private
+            )
         return AzureHost(Kind.SYNAPSE_DEDICATED, first, cloud, zone, private)
     return None
 

@@ -11,7 +11,6 @@ them without guessing.
 from __future__ import annotations
 
 import ipaddress
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum

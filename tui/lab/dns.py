@@ -48,7 +48,9 @@ def answer(query_bytes: bytes, names: Mapping[str, Sequence[str]]) -> bytes | No
         rdtype = dns.rdatatype.to_text(question.rdtype)
         rrset = dns.rrset.from_text_list(question.name, TTL, "IN", rdtype, matching)
         response.answer.append(rrset)
-    return response.to_wire()  # the name exists: an empty answer (NODATA) for other types
+    # in the scenario's order, every time: a real server may rotate them (round robin), and
+    # a scenario about the first address must say which one that is
+    return response.to_wire(want_shuffle=False)  # the name exists: NODATA for other types
 
 
 class DnsProtocol(asyncio.DatagramProtocol):

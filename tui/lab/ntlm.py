@@ -54,7 +54,9 @@ _EPOCH_OFFSET: Final = 11_644_473_600  # seconds between 1601-01-01 and 1970-01-
 
 def is_ntlm(blob: bytes, kind: int) -> bool:
     """Whether `blob` is a raw NTLMSSP message of that type (not Kerberos, not SPNEGO)."""
-    return len(blob) >= 12 and blob[:8] == SIGNATURE and struct.unpack_from("<I", blob, 8)[0] == kind
+    return (
+        len(blob) >= 12 and blob[:8] == SIGNATURE and struct.unpack_from("<I", blob, 8)[0] == kind
+    )
 
 
 def _utf16(text: str) -> bytes:

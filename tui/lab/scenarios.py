@@ -33,6 +33,9 @@ FORWARDED_PORT: Final = 14330
 INSIDE_ADDRESS: Final = "10.20.30.40"  # where the NAT router forwards to (RFC 1918)
 
 
+SELF_SIGNED: Final = CertSpec()  # what SQL Server makes itself when none is configured
+
+
 class BrowserMode(StrEnum):
     ON = "on"  # the SQL Server Browser answers on UDP 1434
     STOPPED = "stopped"  # nothing on UDP 1434: the host answers 'port unreachable'
@@ -111,7 +114,7 @@ class Scenario:
     # certificate made at start-up when none is configured: so does the lab, unless a scenario
     # says why not (why_no_tls).
     encryption: Encryption = Encryption.OFF
-    certificate: CertSpec | None = CertSpec()
+    certificate: CertSpec | None = SELF_SIGNED
     tls_max: str = "1.2"  # SQL Server under TDS 7.x: at most TLS 1.2
     tls_min: str = "1.2"
     strict_only: bool = False  # TDS 8: TLS first, ALPN tds/8.0
@@ -139,8 +142,8 @@ class Scenario:
         """Whether the scenario serves on a second address (a secondary, a second subnet)."""
         routed = any(i.route and "{sibling}" in i.route.host for i in self.instances)
         named = any("{sibling}" in value for _, values in self.names for value in values)
-        return routed or named or bool(self.sibling_ports) or any(
-            i.on_sibling for i in self.instances
+        return (
+            routed or named or bool(self.sibling_ports) or any(i.on_sibling for i in self.instances)
         )
 
     def target_for(self, address: str, sibling: str | None = None) -> str:
@@ -286,9 +289,7 @@ _AZURE_NODE_INSTANCE = LabInstance("MSSQLSERVER", REDIRECT_PORT, version=_AZURE_
 
 def _gateway(host: str, refusal: Refusal | None = None) -> LabInstance:
     route = None if refusal is not None else Route(host, REDIRECT_PORT)
-    return LabInstance(
-        "MSSQLSERVER", 1433, version=_AZURE_VERSION, route=route, refusal=refusal
-    )
+    return LabInstance("MSSQLSERVER", 1433, version=_AZURE_VERSION, route=route, refusal=refusal)
 
 
 def _azure(

@@ -34,9 +34,13 @@ def sibling_of(address: str) -> str:
     (127.0.0.10 and 127.0.1.10), so both stay inside 127.0.0.0/8."""
     parts = address.split(".")
     if len(parts) != 4 or parts[0] != "127":
-        raise ValueError(f"a scenario with a second node needs an IPv4 loopback address, not {address}")
+        raise ValueError(
+            f"a scenario with a second node needs an IPv4 loopback address, not {address}"
+        )
     parts[2] = str((int(parts[2]) + 1) % 256)
     return ".".join(parts)
+
+
 HTTP_ANSWER: Final = (
     b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Type: text/html\r\n"
     b"Content-Length: 0\r\nConnection: close\r\n\r\n"
@@ -132,7 +136,10 @@ class LabServer:
                 await self._listen(where, instance.port, handler.handle)
             if instance.dac_port is not None and instance.remote_dac:
                 await self._listen(where, instance.dac_port, handler.handle)
-        for where, ports in ((self.address, scenario.extra_ports), (self.sibling, scenario.sibling_ports)):
+        for where, ports in (
+            (self.address, scenario.extra_ports),
+            (self.sibling, scenario.sibling_ports),
+        ):
             for port, mode in ports:
                 assert where is not None
                 if mode is PortMode.FILTERED:
@@ -140,7 +147,9 @@ class LabServer:
                 else:
                     await self._listen(where, port, _handlers[mode])
 
-    async def _serve_dns(self, loop: asyncio.AbstractEventLoop, family: socket.AddressFamily) -> None:
+    async def _serve_dns(
+        self, loop: asyncio.AbstractEventLoop, family: socket.AddressFamily
+    ) -> None:
         names = self.scenario.resolved_names(self.address, self.sibling)
         try:
             transport, protocol = await loop.create_datagram_endpoint(

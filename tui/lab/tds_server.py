@@ -92,9 +92,7 @@ class Session:
     def done(self, status: int, rowcount: int = 0, curcmd: int = 0) -> bytes:
         return tokens.done(status, rowcount, curcmd, tds_version=self.tds_version)
 
-    def result_set(
-        self, columns: Sequence[str], rows: list[tuple[str | int | None, ...]]
-    ) -> bytes:
+    def result_set(self, columns: Sequence[str], rows: list[tuple[str | int | None, ...]]) -> bytes:
         return tokens.result_set(columns, rows, tds_version=self.tds_version) + self.done(
             tokens.DONE_COUNT, rowcount=len(rows), curcmd=tokens.CURCMD_SELECT
         )
@@ -138,6 +136,8 @@ class TdsServer:
         # SQL Server 2000 speaks TDS 7.1 at most
         self.max_tds = TDS_71 if self.version[0] < 9 else TDS_74
         self.server_name = instance.server_name or scenario.server_name
+        # a second node (a secondary replica) is another machine: its own name
+        self.machine_name = (instance.server_name or scenario.machine_name).split("\\")[0]
         self.windows_logins: list[ntlm.Authenticated] = []  # who completed the NTLM exchange
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -357,11 +357,11 @@ class TdsServer:
     def _known(self, session: Session) -> dict[str, str | int | None]:
         """What the diagnostic query's columns say about this server and session."""
         scenario = self.scenario
-        local = _local(session)
-        inside = self.instance.inside
+        # where the session arrived: the listener itself, or the NAT's inside address
+        inside = self.instance.inside or _local(session)
         return {
             "server_name": self.server_name,
-            "machine_name": scenario.machine_name,
+            "machine_name": self.machine_name,
             "sys_servers_name": scenario.registered_name or self.server_name,
             "remote_access": "1",
             "product_version": self.instance.version,
@@ -369,13 +369,9 @@ class TdsServer:
             "net_transport": "TCP",
             "auth_scheme": "SQL",
             "encrypt_option": "TRUE" if session.encrypted else "FALSE",
-            "listening_ports": (
-                f"{inside[0]} port {inside[1]}"
-                if inside
-                else (f"{local[0]} port {local[1]}" if local else None)
-            ),
-            "local_net_address": inside[0] if inside else (local[0] if local else None),
-            "local_tcp_port": str(inside[1] if inside else local[1]) if (inside or local) else None,
+            "listening_ports": f"{inside[0]} port {inside[1]}" if inside else None,
+            "local_net_address": inside[0] if inside else None,
+            "local_tcp_port": str(inside[1]) if inside else None,
             "client_net_address": session.peer,
         }
 
@@ -412,15 +408,18 @@ class TdsServer:
             return self.server_name
         if lowered == "@@spid":
             return session.spid
+        connection = re.fullmatch(r"connectionproperty\s*\(\s*n?'(\w+)'\s*\)", lowered)
+        if connection:
+            return self._known(session).get(connection.group(1))
         prop = re.fullmatch(r"serverproperty\s*\(\s*N?'(\w+)'\s*\)", lowered)
         if prop:
             return {
                 "productversion": self.instance.version,
-                "machinename": self.scenario.machine_name,
+                "machinename": self.machine_name,
                 "servername": self.server_name,
                 "edition": self.scenario.edition,
                 "instancename": None if self.instance.name == "MSSQLSERVER" else self.instance.name,
-            }.get(prop.group(1), None)
+            }.get(prop.group(1))
         return _UNKNOWN
 
     def _version_text(self) -> str:

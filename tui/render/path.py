@@ -14,7 +14,15 @@ from enum import StrEnum
 
 from tui.engine.model import Status, StepRecord
 from tui.engine.walk import Diagnosis
-from tui.knowledge.causes import FIRST_HOPS, HOPS, REGISTRY, ROUTED_HOPS, ROUTED_TWIN, Hop, RootCause
+from tui.knowledge.causes import (
+    FIRST_HOPS,
+    HOPS,
+    REGISTRY,
+    ROUTED_HOPS,
+    ROUTED_TWIN,
+    Hop,
+    RootCause,
+)
 
 ORDER: tuple[Hop, ...] = HOPS  # left to right, as the cause registry lists them
 

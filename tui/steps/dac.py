@@ -27,11 +27,11 @@ class DacOutcome(StrEnum):
 async def find_dac(context: Context) -> Observation:
     endpoint = context.facts.get(Endpoint)
     instance = context.target.instance or "MSSQLSERVER"
-    results = await context.gather(*(ask(context, address, "dac") for address in endpoint.addresses))
-    evidence = {"answers": [result.evidence() for result in results]}
-    answered = next(
-        (r for r in results if r.status is BrowserStatus.ANSWERED and r.dac_port), None
+    results = await context.gather(
+        *(ask(context, address, "dac") for address in endpoint.addresses)
     )
+    evidence = {"answers": [result.evidence() for result in results]}
+    answered = next((r for r in results if r.status is BrowserStatus.ANSWERED and r.dac_port), None)
     if answered is not None and answered.dac_port is not None:
         how = f"the SQL Server Browser on {answered.address} gave it (CLNT_UCAST_DAC)"
         moved = endpoint.moved(

@@ -264,7 +264,7 @@ class RoutedLogin(LoginFacts):
     key: ClassVar[str] = "routed_login"
 
 
-# -- Azure SQL, the dedicated admin connection, other transports ------------------------------------
+# -- Azure SQL, the dedicated admin connection, other transports -------------------------------
 
 
 @dataclass(frozen=True)

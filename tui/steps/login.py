@@ -452,9 +452,7 @@ def _failed(
     if login_errors.azure_rule(decoded.rule) and decoded.reply is not None:
         text = decoded.reply.text
         number = next((n for n in decoded.reply.numbers if n in decoded.rule.numbers), 0)
-        facts.append(
-            AzureRefusal(number, azure.client_ip(text), azure.server_named(text) or None)
-        )
+        facts.append(AzureRefusal(number, azure.client_ip(text), azure.server_named(text) or None))
     return Observation(
         decoded.outcome.value,
         Status.FAIL,

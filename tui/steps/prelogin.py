@@ -48,9 +48,7 @@ async def prelogin(context: Context) -> Observation:
     result = await ask_prelogin(context, address, port)
     evidence = result.evidence()
     if result.status is PreloginStatus.SQL_SERVER:
-        server = ServerAnswer(
-            _product(context, result), result.encryption, build=result.version
-        )
+        server = ServerAnswer(_product(context, result), result.encryption, build=result.version)
         return Observation(
             PreloginOutcome.SQL_SERVER, Status.PASS, result.summary(), evidence, facts=(server,)
         )

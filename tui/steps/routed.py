@@ -19,6 +19,7 @@ from tui.probes import dns, native_login, prelogin, tcp, tls
 from tui.probes.native_login import LoginResult, LoginStatus
 from tui.probes.prelogin import PreloginStatus
 from tui.probes.tcp import TcpStatus
+from tui.steps.dns import dns_failure
 from tui.steps.facts import (
     Endpoint,
     Redirect,
@@ -30,7 +31,6 @@ from tui.steps.facts import (
     RoutedTcp,
     RoutedTls,
 )
-from tui.steps.dns import dns_failure
 from tui.steps.tls import judge_tls
 from tui.wire.tokens import Routing
 
@@ -266,9 +266,7 @@ async def login_routed(context: Context) -> Observation:
         RoutedLoginOutcome.UNRESPONSIVE: ("check-server-health",),
         RoutedLoginOutcome.FAILED: ("provision-certificate", "trust-server-certificate"),
     }[outcome]
-    return Observation(
-        outcome, Status.FAIL, result.detail, evidence, facts=(said,), fixes=fixes
-    )
+    return Observation(outcome, Status.FAIL, result.detail, evidence, facts=(said,), fixes=fixes)
 
 
 def _who(context: Context) -> str:

@@ -13,13 +13,12 @@ import ipaddress
 from enum import StrEnum
 
 from tui.engine.context import Context
+from tui.engine.facts import Fact
 from tui.engine.model import Observation, Status
 from tui.probes import tcp
-from tui.probes.tcp import TcpStatus
-from tui.steps.browser import start_browser
-from tui.engine.facts import Fact
-from tui.probes.tcp import TcpAttempt
+from tui.probes.tcp import TcpAttempt, TcpStatus
 from tui.probes.tcp import TcpResult as TcpProbeResult
+from tui.steps.browser import start_browser
 from tui.steps.facts import Endpoint, Listener, TcpResult
 from tui.target import DEFAULT_PORT
 
@@ -116,9 +115,7 @@ def _as_the_client_connects(
 ) -> Observation | None:
     """Several addresses, some alive: where the person's client really ends up."""
     by_address = {attempt.address: attempt for attempt in result.attempts}
-    order = [by_address[a] for a in endpoint.addresses if a in by_address] or list(
-        result.attempts
-    )
+    order = [by_address[a] for a in endpoint.addresses if a in by_address] or list(result.attempts)
     live = [a for a in order if a.status in _LIVE]
     dead = [a for a in order if a.status not in _LIVE]
     if not dead:

@@ -151,6 +151,11 @@ async def check_smb(context: Context) -> Observation:
     else:
         outcome, answered = SmbOutcome.UNREACHABLE, False
     return Observation(
-        outcome, Status.FAIL, smb.summary(), evidence, facts=facts, fixes=fixes,
+        outcome,
+        Status.FAIL,
+        smb.summary(),
+        evidence,
+        facts=facts,
+        fixes=fixes,
         host_answered=answered,
     )

@@ -108,9 +108,7 @@ _SENT_ON = (
     "The login to {endpoint.host} works, but {redirect.by} sends it on to {redirect.host} port "
     "{redirect.port}"
 )
-_DRIVERS_FOLLOW = (
-    "Drivers follow the redirect on their own, so this is where the application fails"
-)
+_DRIVERS_FOLLOW = "Drivers follow the redirect on their own, so this is where the application fails"
 
 ROUTED_STEPS: Final[tuple[Step, ...]] = (
     Step(
@@ -133,8 +131,10 @@ ROUTED_STEPS: Final[tuple[Step, ...]] = (
             RoutedDnsOutcome.RESOLVED: Next(S.ROUTED_TCP),
             RoutedDnsOutcome.NOT_RESOLVED: Conclude(
                 R.NAME_NOT_RESOLVED,
-                _SENT_ON + ", and that name does not resolve here: {routed_dns.detail} "
-                + _DRIVERS_FOLLOW + " (ODBC Driver 18: 'TCP Provider: Error code 0x2AF9').",
+                _SENT_ON
+                + ", and that name does not resolve here: {routed_dns.detail} "
+                + _DRIVERS_FOLLOW
+                + " (ODBC Driver 18: 'TCP Provider: Error code 0x2AF9').",
                 (),
             ),
         },
@@ -170,8 +170,10 @@ ROUTED_STEPS: Final[tuple[Step, ...]] = (
             ),
             RoutedTcpOutcome.UNREACHABLE: Conclude(
                 R.HOST_UNREACHABLE,
-                _SENT_ON + ", and {routed.address} cannot be reached: {routed_tcp.detail}. "
-                + _DRIVERS_FOLLOW + ".",
+                _SENT_ON
+                + ", and {routed.address} cannot be reached: {routed_tcp.detail}. "
+                + _DRIVERS_FOLLOW
+                + ".",
                 (),
             ),
         },
@@ -598,7 +600,9 @@ STEPS: Final[tuple[Step, ...]] = (
                 "{endpoint.address} refuses TCP {endpoint.port}, the dedicated admin "
                 "connection's port (10061). By default the DAC listens only on the server's own "
                 "loopback address (127.0.0.1): from another machine it is refused until "
-                "'remote admin connections' is on.",
+                "'remote admin connections' is on (ODBC Driver 18, for a default instance: "
+                "'Could not establish dedicated administrator connection (DAC) on default "
+                "port').",
                 ("enable-remote-admin-connections", "dac-on-the-server", "open-firewall-tcp"),
             ),
             SearchOutcome.ANALYSIS_SERVICES: Conclude(

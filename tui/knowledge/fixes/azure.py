@@ -106,8 +106,8 @@ AZURE_FIXES: Final[tuple[FixTemplate, ...]] = (
             command(
                 LINUX,
                 "Azure CLI",
-                "az resource update --ids \"$(az sql server show --resource-group "
-                f"{_RG} --name {{azure_server}} --query id -o tsv)/connectionPolicies/Default\" "
+                'az resource update --ids "$(az sql server show --resource-group '
+                f'{_RG} --name {{azure_server}} --query id -o tsv)/connectionPolicies/Default" '
                 "--set properties.connectionType=Proxy",
             ),
             command(

@@ -56,7 +56,8 @@ PATH_FIXES: Final[tuple[FixTemplate, ...]] = (
                 "Get-ClusterResource | Where-Object ResourceType -eq 'Network Name'\n"
                 "Get-ClusterResource '<listener resource>' | Set-ClusterParameter "
                 "RegisterAllProvidersIP 0\n"
-                "Get-ClusterResource '<listener resource>' | Set-ClusterParameter HostRecordTTL 300\n"
+                "Get-ClusterResource '<listener resource>' | Set-ClusterParameter "
+                "HostRecordTTL 300\n"
                 "Stop-ClusterResource '<listener resource>'\n"
                 "Start-ClusterResource '<listener resource>'",
             ),
