@@ -4,6 +4,7 @@ port 53 there, the namespace's resolv.conf pointing at it, so the driver resolve
 names (a gateway, a redirect target, a listener) through the lab and nothing else.
 
     python -m tests.route_client SCENARIO ADDRESS CONNECTION_STRING
+    python -m tests.route_client SCENARIO ADDRESS --check TARGET [CHECK OPTIONS...]
 
 prints one JSON line: {"ok": true, "server": ..., "port": ...} (the port the session runs on)
 or {"ok": false, "error": ..., "seconds": ...}.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -24,6 +26,15 @@ def main() -> None:
     with serving(name, address) as server:
         if server.scenario.trust_ca and server.ca_file is not None:
             os.environ["SSL_CERT_FILE"] = str(server.ca_file)
+        if connection == "--check":  # sqlreach itself, in the same namespace as the lab
+            done = subprocess.run(
+                [sys.executable, "-m", "tui", "check", *sys.argv[4:], "--json"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            print(done.stdout.strip().replace("\n", " "))
+            return
         try:
             import mssql_python
         except Exception as error:  # a missing driver library: the test skips with this

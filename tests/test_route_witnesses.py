@@ -208,3 +208,30 @@ def test_dac_of_a_named_instance_comes_from_the_browser() -> None:
     assert document["root_cause"] == "OK"
     assert driver["ok"] and driver["port"] == 49734, driver
     assert "port 49734" in document["summary"]
+
+
+@pytest.mark.skipif(NO_NETNS is not None, reason=str(NO_NETNS))
+def test_through_the_persons_own_driver_the_second_hop_is_still_found() -> None:
+    """With Driver= in the string, sqlreach logs in through ODBC Driver 18, which follows the
+    redirect itself and fails at the routed port; sqlreach's own login then shows the routing
+    answer, walks the second hop, and quotes the driver's words. All inside the namespace, so
+    the driver's name lookups go to the lab's DNS only."""
+    address = "127.10.0.10"
+    target = "Driver={ODBC Driver 18 for SQL Server};" + _odbc(
+        scenario("azure-redirect-dropped").target
+    )
+    with netns.alone(resolv=f"nameserver {address}\n") as space:
+        done = space.run(
+            sys.executable, "-m", "tests.route_client", "azure-redirect-dropped", address,
+            "--check", target, "--dns-server", f"{address}:53", "--timeout", "2",
+            timeout=120, check=False,
+        )  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    assert lines, done.stderr
+    document = json.loads(lines[-1])
+    assert document["root_cause"] == "PORT_FILTERED", document["summary"]
+    assert document["steps"][-1]["id"] == "routed-tcp"
+    login = next(step for step in document["steps"] if step["id"] == "login")
+    assert login["outcome"] == "routed"
+    assert "ODBC Driver 18 for SQL Server said:" in document["summary"]
+    assert DROPPED in document["summary"]  # the driver's own words, and the verdict's

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
+from tui.knowledge import azure
 from tui.probes import dns
 from tui.probes.dns import DnsStatus
 from tui.steps.browser import start_browser
@@ -52,6 +53,12 @@ async def resolve(context: Context) -> Observation:
             if finding is not dns.Finding.MULTIPLE_ADDRESSES
         ]
         status = Status.WARN if result.findings else Status.PASS
+        fixes: tuple[str, ...] = ()
+        private = _private_endpoint_public(host, result)
+        if private:
+            notes.append(private)
+            fixes = ("azure-private-endpoint",)
+            status = Status.WARN
         pipe = remote_pipe(target)
         if pipe is not None:
             return Observation(
@@ -79,6 +86,7 @@ async def resolve(context: Context) -> Observation:
             evidence,
             facts=(moved,),
             notes=(f"Name resolution: {'; '.join(notes)}.",) if notes else (),
+            fixes=fixes,
         )
     return Observation(
         DnsOutcome.NOT_RESOLVED,
@@ -118,3 +126,21 @@ def _fqdn(host: str, result: dns.DnsResult) -> str | None:
             if name.casefold().rstrip(".").startswith(short + "."):
                 return name.rstrip(".")
     return None
+
+
+def _private_endpoint_public(host: str, result: dns.DnsResult) -> str | None:
+    """An Azure SQL name whose CNAME chain goes through privatelink.* (the server has a
+    private endpoint) but that resolves here to a public address: this client's DNS lacks the
+    private zone and reaches the public gateway instead (refused when public access is off)."""
+    found = azure.recognise(host)
+    if found is None or found.private_link:
+        return None
+    cnames = tuple(name for lookup in result.forward for name in lookup.cnames)
+    if not azure.private_endpoint_public(cnames, tuple(result.addresses)):
+        return None
+    return (
+        f"{host} leads through a privatelink name ({', '.join(cnames[:2])}): the server has a "
+        f"private endpoint, but this machine resolves it to the public address "
+        f"{', '.join(result.addresses)}, so it reaches the public gateway, not the private "
+        "endpoint (its DNS has no privatelink zone)"
+    )

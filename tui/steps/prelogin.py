@@ -53,12 +53,23 @@ async def prelogin(context: Context) -> Observation:
             PreloginOutcome.SQL_SERVER, Status.PASS, result.summary(), evidence, facts=(server,)
         )
     if result.status is PreloginStatus.NOT_TDS:
+        ssas = port in (2382, 2383)
         return Observation(
             PreloginOutcome.NOT_SQL,
             Status.FAIL,
             result.summary(),
             evidence,
             facts=(PreloginFailure(result.summary()),),
+            notes=(
+                (
+                    f"Port {port} is a port of SQL Server Analysis Services, which speaks its "
+                    "own protocol: connect with an Analysis Services client (MSOLAP, "
+                    "ADOMD.NET), not a SQL Server driver.",
+                )
+                if ssas
+                else ()
+            ),
+            fixes=("start-analysis-services",) if ssas else (),
         )
     tls = await tls_result(context, address, port)
     if tls.strict_only:

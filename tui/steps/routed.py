@@ -9,6 +9,7 @@ hop's own (a dropped redirect port, a name this client cannot resolve).
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -88,17 +89,18 @@ def redirect_of(context: Context, routing: Routing) -> Redirect:
     first = context.facts.get(Endpoint).host
     gateway = azure.recognise(first)
     node = azure.recognise(routing.host)
+    host = routing.host[:300]  # from the network: kept short, judged by the next step
     if gateway is not None or (node is not None and node.kind is azure.Kind.NODE):
         by = "the Azure SQL gateway (the server's Redirect connection policy)"
-        return Redirect(routing.host, routing.port, by, azure=True)
+        return Redirect(host, routing.port, by, azure=True)
     if context.target.read_only_intent:
         by = (
             "the availability group's read-only routing (ApplicationIntent=ReadOnly sends the "
             "login to a readable secondary)"
         )
-        return Redirect(routing.host, routing.port, by, read_only=True)
+        return Redirect(host, routing.port, by, read_only=True)
     by = "the server's routing answer (an Azure SQL gateway or an availability group listener)"
-    return Redirect(routing.host, routing.port, by)
+    return Redirect(host, routing.port, by)
 
 
 def _fixes(redirect: Redirect, *network: str) -> tuple[str, ...]:
@@ -110,9 +112,22 @@ def _fixes(redirect: Redirect, *network: str) -> tuple[str, ...]:
     return network
 
 
+_HOST = re.compile(r"[A-Za-z0-9_.-]{1,253}|\[?[0-9A-Fa-f:.%]{2,64}\]?")
+
+
 async def resolve_routed(context: Context) -> Observation:
     redirect = context.facts.get(Redirect)
     host = redirect.host
+    if not _HOST.fullmatch(host):  # the routing answer came from the network: hostile
+        detail = "the routing answer names something that is not a host name or an address."
+        return Observation(
+            RoutedDnsOutcome.NOT_RESOLVED,
+            Status.FAIL,
+            detail,
+            {"host": host[:300]},
+            facts=(RoutedDnsFailure(detail),),
+            fixes=_fixes(redirect, "fix-name-resolution"),
+        )
     result = await context.probe(
         ("dns", host),
         f"resolving {host} (where the login was redirected)",
