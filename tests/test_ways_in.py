@@ -301,3 +301,20 @@ def test_a_hostile_routing_answer_is_judged_not_followed() -> None:
     assert document["root_cause"] == "NAME_NOT_RESOLVED", document["summary"]
     routed = next(step for step in document["steps"] if step["id"] == "routed-dns")
     assert "not a host name" in routed["summary"]
+
+
+def test_a_managed_instance_public_endpoint_wants_3342() -> None:
+    """The name says Managed Instance public endpoint (<mi>.public.<zone>.database.windows.net),
+    the connection says 1433: the verdict says the port. DNS and TCP stay on loopback."""
+    server = DnsServer(random_loopback())
+    address = random_loopback()
+    server.add("mi1.public.abc123.database.windows.net", "A", address)
+    with server.running():
+        _, document, _ = run_check(
+            "mi1.public.abc123.database.windows.net",
+            "--dns-server",
+            f"{server.address}:{server.port}",
+            "--remote",
+        )
+    assert "listens on port 3342, not 1433" in document["summary"], document["summary"]
+    assert "Azure SQL Managed Instance (public endpoint) 'mi1'" in document["summary"]

@@ -54,6 +54,14 @@ async def resolve(context: Context) -> Observation:
         ]
         status = Status.WARN if result.findings else Status.PASS
         fixes: tuple[str, ...] = ()
+        found = azure.recognise(host)
+        port = endpoint.port or target.port
+        if found is not None and found.port != (port or 1433):
+            notes.append(
+                f"{host} is {found.describe()}, which listens on port {found.port}, not "
+                f"{port or 1433}: give the port (host,{found.port})"
+            )
+            status = Status.WARN
         private = _private_endpoint_public(host, result)
         if private:
             notes.append(private)
