@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import Any
 
 from tests.tls_lab import serving
 
@@ -40,18 +41,24 @@ def main() -> None:
         except Exception as error:  # a missing driver library: the test skips with this
             print(json.dumps({"skip": f"mssql_python cannot be imported: {error}"}))
             return
-        started = time.perf_counter()
-        try:
-            connected = mssql_python.connect(connection, timeout=5)
-            cursor = connected.cursor()
-            cursor.execute("SELECT @@SERVERNAME, CONNECTIONPROPERTY('local_tcp_port')")
-            row = cursor.fetchone()
-            connected.close()
-            assert row is not None
-            print(json.dumps({"ok": True, "server": row[0], "port": int(row[1])}))
-        except Exception as error:
-            seconds = round(time.perf_counter() - started, 2)
-            print(json.dumps({"ok": False, "error": str(error), "seconds": seconds}))
+        print(json.dumps(ask(mssql_python, connection)))
+
+
+def ask(driver: Any, connection: str) -> dict[str, Any]:
+    """Connect through the driver (mssql-python), say who answered and on which port the
+    session runs, or what the driver said and after how long."""
+    started = time.perf_counter()
+    try:
+        connected = driver.connect(connection, timeout=5)
+        cursor = connected.cursor()
+        cursor.execute("SELECT @@SERVERNAME, CONNECTIONPROPERTY('local_tcp_port')")
+        row = cursor.fetchone()
+        connected.close()
+        assert row is not None
+        return {"ok": True, "server": row[0], "port": int(row[1])}
+    except Exception as error:
+        seconds = round(time.perf_counter() - started, 2)
+        return {"ok": False, "error": str(error), "seconds": seconds}
 
 
 if __name__ == "__main__":

@@ -263,6 +263,11 @@ def test_simple_queries_through_pytds_and_tsql() -> None:
 # -- Windows authentication: NTLM as far as real clients get ---------------------------------
 
 
+def _windows_logins(lab: BackgroundLab) -> list[str]:
+    """Who completed the NTLM exchange with the lab's server, as DOMAIN\\user."""
+    return [login.login for handler in lab.servers[0].handlers for login in handler.windows_logins]
+
+
 def test_impacket_windows_authentication_gets_the_challenge_then_18452() -> None:
     """impacket sends NTLM NEGOTIATE in the login, answers the lab's CHALLENGE with an
     AUTHENTICATE (NTLMv2, computed from the challenge's target information), and gets the
@@ -273,9 +278,7 @@ def test_impacket_windows_authentication_gets_the_challenge_then_18452() -> None
         client.connect()
         accepted = client.login(None, "alice", "Secret-1", domain="CORP", useWindowsAuth=True)
         client.disconnect()
-        seen = [
-            login.login for handler in lab.servers[0].handlers for login in handler.windows_logins
-        ]
+        seen = _windows_logins(lab)
     errors = [reply for reply in client.replies.get(tds.TDS_ERROR_TOKEN, [])]
     assert not accepted
     assert seen == ["CORP\\alice"]
@@ -289,9 +292,7 @@ def test_freetds_ntlm_gets_the_challenge_then_18452() -> None:
             ["-H", lab.servers[0].address, "-p", "1433", "-U", "CORP\\bob", "-P", "Secret-1"],
             "exit\n",
         )
-        seen = [
-            login.login for handler in lab.servers[0].handlers for login in handler.windows_logins
-        ]
+        seen = _windows_logins(lab)
     output = done.stdout + done.stderr
     assert seen == ["CORP\\bob"], output
     assert "18452" in output and "untrusted domain" in output, output

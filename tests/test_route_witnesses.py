@@ -22,6 +22,7 @@ import pytest
 from tests import netns
 from tests.check_run import run_check
 from tests.odbc_drivers import why_no_odbc18
+from tests.route_client import ask
 from tests.tls_lab import client_env, serving
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, REDIRECT_PORT, scenario
 from tui.target import parse_target
@@ -85,17 +86,7 @@ def _on_loopback(name: str, extra: str = "") -> dict[str, Any]:
     import mssql_python
 
     with serving(name) as server:
-        connection = _odbc(server.target) + extra
-        try:
-            connected = mssql_python.connect(connection, timeout=5)
-            cursor = connected.cursor()
-            cursor.execute("SELECT @@SERVERNAME, CONNECTIONPROPERTY('local_tcp_port')")
-            row = cursor.fetchone()
-            connected.close()
-            assert row is not None
-            return {"ok": True, "server": row[0], "port": int(row[1])}
-        except Exception as error:
-            return {"ok": False, "error": str(error)}
+        return ask(mssql_python, _odbc(server.target) + extra)
 
 
 # -- Azure SQL: the gateway redirects (Redirect policy) --------------------------------------

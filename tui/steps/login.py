@@ -24,20 +24,20 @@ from tui.engine.facts import Fact
 from tui.engine.model import Observation, Status
 from tui.knowledge import azure, login_errors
 from tui.knowledge.login_errors import Decoded, Outcome, Reply
-from tui.probes import native_login
 from tui.probes import odbc_login as odbc
 from tui.probes.base import in_daemon_thread
 from tui.probes.native_login import LoginResult, LoginStatus
 from tui.probes.odbc_login import Drivers, KerberosState, OdbcLoginResult, OdbcStatus
 from tui.probes.serverinfo import ServerInfo
-from tui.steps.facts import AzureRefusal, LoginFacts, Renamed, ServerAnswer
+from tui.steps.facts import AzureRefusal, LoginFacts, Redirect, Renamed, ServerAnswer
+from tui.steps.native import CLIENT, native_login_at
 from tui.steps.prelogin import where
 from tui.steps.routed import redirect_of
 from tui.target import Source, Target
 from tui.wire.prelogin import Encryption
 
 NATIVE: Final = "login_native"  # settings key: True forces the native TDS login
-NATIVE_CLIENT: Final = "sqlreach's own TDS login"
+NATIVE_CLIENT: Final = CLIENT
 _NO_KERBEROS: Final[tuple[str, ...]] = ("get-kerberos-ticket", "register-spn")
 _NO_DRIVER: Final[tuple[str, ...]] = ("install-odbc-driver-18", "install-freetds")
 # Every fix the login step may name (per decoded failure, or after a good login).
@@ -257,13 +257,20 @@ async def _routed_behind(
         f"the login answer redirects the client to {redirect.host} port {redirect.port} "
         f"({redirect.by}); {said}"
     )
+    return _routed(summary, redirect, evidence, who, f"{said} (drivers follow it on their own)")
+
+
+def _routed(
+    summary: str, redirect: Redirect, evidence: dict[str, Any], who: _Who, note: str = ""
+) -> Observation:
+    """A good login whose answer sends the client on: the second hop is next."""
     return Observation(
         LoginOutcome.ROUTED,
         Status.PASS,
         summary,
         evidence,
         facts=(who.said(summary), redirect),
-        notes=(f"{said} (drivers follow the redirect on their own)",),
+        notes=(note,) if note else (),
     )
 
 
@@ -275,22 +282,8 @@ def _who(context: Context) -> str:
 
 
 async def _native(context: Context) -> LoginResult:
-    target = context.target
     address, port = where(context)
-    return await context.probe(
-        ("login", "native", address, port),
-        f"logging in to {address} port {port} as {target.user} ({NATIVE_CLIENT})",
-        lambda: native_login.probe_login(
-            address,
-            port,
-            user=target.user or "",
-            password=target.password,
-            database=target.database,
-            timeout=context.timeout,
-            server_name=target.connect_host,
-            read_only=target.read_only_intent,
-        ),
-    )
+    return await native_login_at(context, address, port, context.target.connect_host, NATIVE_CLIENT)
 
 
 async def _odbc(context: Context, driver: str) -> OdbcLoginResult:
@@ -312,14 +305,7 @@ def _from_native(
 ) -> Observation:
     if result.status is LoginStatus.OK and result.routing is not None:
         redirect = redirect_of(context, result.routing)
-        summary = f"{result.summary()} ({redirect.by})"
-        return Observation(
-            LoginOutcome.ROUTED,
-            Status.PASS,
-            summary,
-            evidence,
-            facts=(who.said(summary), redirect),
-        )
+        return _routed(f"{result.summary()} ({redirect.by})", redirect, evidence, who)
     if result.status is LoginStatus.OK:
         return _logged_in(
             context, result.summary(), result.server_info, result.query_detail, evidence, who

@@ -16,8 +16,8 @@ from typing import Any
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
 from tui.knowledge import azure
-from tui.probes import dns, native_login, prelogin, tcp, tls
-from tui.probes.native_login import LoginResult, LoginStatus
+from tui.probes import dns, prelogin, tcp, tls
+from tui.probes.native_login import LoginStatus
 from tui.probes.prelogin import PreloginStatus
 from tui.probes.tcp import TcpStatus
 from tui.steps.dns import dns_failure
@@ -32,6 +32,7 @@ from tui.steps.facts import (
     RoutedTcp,
     RoutedTls,
 )
+from tui.steps.native import CLIENT, native_login_at
 from tui.steps.tls import judge_tls
 from tui.wire.tokens import Routing
 
@@ -237,7 +238,7 @@ async def login_routed(context: Context) -> Observation:
     routed = context.facts.get(Routed)
     address = routed.address or routed.host
     port = routed.port
-    client = "sqlreach's own TDS login"
+    client = CLIENT
     if target.integrated_security or not target.user:
         detail = (
             "the login was not repeated there: sqlreach's own login speaks SQL Server "
@@ -248,20 +249,7 @@ async def login_routed(context: Context) -> Observation:
         return Observation(
             RoutedLoginOutcome.OK, Status.SKIP, detail, {"skipped": detail}, facts=(said,)
         )
-    result: LoginResult = await context.probe(
-        ("login", "native", address, port, routed.host),
-        f"logging in to {address} port {port} as {target.user} (the redirect)",
-        lambda: native_login.probe_login(
-            address,
-            port,
-            user=target.user or "",
-            password=target.password,
-            database=target.database,
-            timeout=context.timeout,
-            server_name=routed.host,
-            read_only=target.read_only_intent,
-        ),
-    )
+    result = await native_login_at(context, address, port, routed.host, "the redirect")
     evidence: dict[str, Any] = {"login": result.evidence()}
     said = RoutedLogin(client, _who(context), _database(context), result.detail, target.user)
     if result.status is LoginStatus.OK:
