@@ -177,3 +177,33 @@ def test_a_missing_loopback_address_says_how_to_add_it() -> None:
     text = cannot_listen(error, [(scenario("moved-port"), "127.0.0.13")])
     assert "sudo ifconfig lo0 alias 127.0.0.13 up" in text
     assert "--address 127.0.0.1" in text
+
+
+async def test_session_ids_and_program_name_as_real_servers_send_them() -> None:
+    """Real servers answer the pre-login as session 0 and the login with the session's own id
+    (pytds's and the honeypot's captures in tests/corpus/wire_bytes.toml), and pad LOGINACK's
+    program name with two NULs. The scenario without TLS keeps the login readable here."""
+    from tui.wire import login7, tokens
+
+    async with running("encryption-unsupported") as lab:
+        reader, writer = await asyncio.open_connection(lab.address, 1433)
+        writer.write(
+            tds.encode_message(
+                tds.PacketType.PRELOGIN,
+                prelogin.build_client_prelogin(encryption=prelogin.Encryption.NOT_SUP),
+            )
+        )
+        first = await reader.readexactly(8)
+        await reader.readexactly(int.from_bytes(first[2:4], "big") - 8)
+        login = login7.build_login7(
+            user="sa", password="Lab-Passw0rd!", host_name="t", server_name=lab.address
+        )
+        writer.write(tds.encode_message(tds.PacketType.LOGIN7, login))
+        header = await reader.readexactly(8)
+        payload = await reader.readexactly(int.from_bytes(header[2:4], "big") - 8)
+        writer.close()
+    assert first[4:6] == b"\x00\x00"  # the pre-login answer: session 0
+    assert int.from_bytes(header[4:6], "big") >= 51  # the login answer: the session's id
+    assert bytes([22]) + "Microsoft SQL Server\x00\x00".encode("utf-16-le") in payload
+    ack = next(t for t in tokens.parse_tokens(payload) if isinstance(t, tokens.LoginAck))
+    assert ack.prog_name == "Microsoft SQL Server"
