@@ -318,3 +318,27 @@ def test_a_managed_instance_public_endpoint_wants_3342() -> None:
         )
     assert "listens on port 3342, not 1433" in document["summary"], document["summary"]
     assert "Azure SQL Managed Instance (public endpoint) 'mi1'" in document["summary"]
+
+
+async def test_the_wizard_on_the_lab_resolves_the_lab_names_through_the_lab() -> None:
+    """`sqlreach lab NAME` opens the wizard with the lab's DNS server as its only resolver: a
+    lab name never goes to the machine's DNS (or to a real server of that name)."""
+    import asyncio
+
+    from tui.commands.lab import BackgroundLab, _lab_names
+    from tui.engine.context import Context
+    from tui.engine.walk import diagnose
+    from tui.steps.tree import TREE
+
+    items = [(scenario("ag-multi-subnet-failover"), random_loopback())]
+    with BackgroundLab(items) as lab:
+        settings = _lab_names(lab.servers)
+        assert settings is not None and settings["dns"]["system_resolver"] is False  # type: ignore[index]
+        context = Context(
+            parse_target(lab.servers[0].target),
+            timeout=2,
+            answers={"on-server": "no", "error": "none"},
+            settings=settings,
+        )
+        diagnosis = await asyncio.wait_for(diagnose(TREE, context), 30)
+    assert diagnosis.verdict.root_cause.value == "OK", diagnosis.verdict.summary

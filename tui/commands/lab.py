@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import Final, TextIO
 
+from tui.commands.check import dns_settings
 from tui.knowledge.causes import RootCause
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, SCENARIOS, Scenario, scenario
 from tui.lab.server import LabServer
@@ -228,6 +229,22 @@ def _trust_lab_ca(servers: Sequence[LabServer]) -> None:
     os.environ["SSL_CERT_FILE"] = name
 
 
+def _lab_names(servers: Sequence[LabServer]) -> dict[str, object] | None:
+    """The scenarios' names (an Azure gateway, a listener) resolve through the lab's own DNS:
+    every lab DNS server answers all of them, and the wizard asks one of those only, never the
+    machine's resolver (a lab name must not reach a real DNS server, or a real server)."""
+    named = [server for server in servers if server.dns is not None]
+    if not named:
+        return None
+    every: dict[str, tuple[str, ...]] = {}
+    for server in named:
+        every.update(server.scenario.resolved_names(server.address, server.sibling))
+    for server in named:
+        assert server.dns is not None
+        server.dns.names = {name.rstrip(".").casefold(): values for name, values in every.items()}
+    return {"dns": dns_settings(str(named[0].dns_server))}
+
+
 def run_wizard_on_lab(names: Sequence[str], out: TextIO, address: str | None = None) -> int:
     items = _placed(names, address, out)
     if items is None:
@@ -235,13 +252,15 @@ def run_wizard_on_lab(names: Sequence[str], out: TextIO, address: str | None = N
     try:
         with BackgroundLab(items) as lab:
             _trust_lab_ca(lab.servers)
-            from tui.app import run_wizard
+            from tui.app import make_app
 
             suggestions = [
-                (f"{item.name}: {item.title}", item.target_for(address)) for item, address in items
+                (f"{server.scenario.name}: {server.scenario.title}", server.target)
+                for server in lab.servers
             ]
             first = suggestions[0][1] if len(items) == 1 else None
-            return run_wizard(target_text=first, suggestions=suggestions)
+            make_app(first, suggestions=suggestions, settings=_lab_names(lab.servers)).run()
+            return 0
     except OSError as error:
         out.write(cannot_listen(error, items))
         return 1
