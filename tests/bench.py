@@ -24,6 +24,7 @@ from tests.lab_fixtures import in_background
 from tests.labfarm import farm
 from tests.odbc_drivers import FREETDS, ODBC18, register_drivers
 from tests.tls_lab import client_env, serving
+from tui.commands.check import dns_settings
 from tui.engine.settings import Settings
 from tui.knowledge.explain import explain
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, SCENARIOS
@@ -63,8 +64,14 @@ def trusting(env: dict[str, str]) -> Iterator[None]:
             os.environ["SSL_CERT_FILE"] = before
 
 
-async def verdict_in_process(target: str, timeout: float) -> tuple[str, float]:
-    options = RunOptions(timeout=timeout, answers=Answers(on_server=False))
+async def verdict_in_process(
+    target: str, timeout: float, dns_server: str | None = None
+) -> tuple[str, float]:
+    options = RunOptions(
+        timeout=timeout,
+        answers=Answers(on_server=False),
+        settings=Settings(dns=dns_settings(dns_server) if dns_server else None),
+    )
     started = time.perf_counter()
     diagnosis = await start_run(parse_target(target), options)
     return diagnosis.verdict.root_cause.value, time.perf_counter() - started
@@ -91,12 +98,13 @@ def time_to_verdict() -> str:
         with serving(item.name) as server, trusting(client_env(server)):
             target = server.target
             samples, cause = [], ""
+            names = server.dns_server  # the scenario's names resolve through the lab's DNS
             for _ in range(runs):
-                cause, elapsed = asyncio.run(verdict_in_process(target, TIMEOUT))
+                cause, elapsed = asyncio.run(verdict_in_process(target, TIMEOUT, names))
                 samples.append(elapsed)
+            argv = [SQLREACH, "check", target, "--json", "--timeout", str(TIMEOUT), "--remote"]
             process_ms, output = whole_process(
-                [SQLREACH, "check", target, "--json", "--timeout", str(TIMEOUT), "--remote"],
-                3 if slow else 5,
+                argv + (["--dns-server", names] if names else []), 3 if slow else 5
             )
         got = json.loads(output)["root_cause"]
         rows.append(

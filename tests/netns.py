@@ -170,6 +170,7 @@ def sweep_stale() -> None:
         match = _NAME.match(name)
         if match and not _alive(int(match["pid"])):
             subprocess.run(["ip", "netns", "delete", name], capture_output=True, check=False)
+            shutil.rmtree(Path("/etc/netns") / name, ignore_errors=True)
 
 
 def _create(client: Namespace, server: Namespace) -> None:
@@ -260,3 +261,32 @@ while True:
         connection, _ = key.fileobj.accept()
         held.append(connection)
 """
+
+
+@contextlib.contextmanager
+def alone(resolv: str | None = None) -> Iterator[Namespace]:
+    """One namespace with only its own loopback, for a client and a lab that meet there. With
+    `resolv` (a resolv.conf text), `ip netns exec` gives programs inside that file as
+    /etc/resolv.conf (iproute2 bind-mounts /etc/netns/NAME/*): the system resolver, and so
+    ODBC Driver 18, asks the lab's own DNS server and nothing outside."""
+    sweep_stale()
+    token = secrets.token_hex(4)
+    name = f"{PREFIX}-{os.getpid()}-{token}-c"
+    space = Namespace(name, "lo", "127.0.0.1", "::1")
+    config = Path("/etc/netns") / name
+    try:
+        subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            ["ip", "-n", name, "link", "set", "lo", "up"],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        if resolv is not None:
+            config.mkdir(parents=True, exist_ok=True)
+            (config / "resolv.conf").write_text(resolv, encoding="utf-8")
+            (config / "hosts").write_text("127.0.0.1 localhost\n", encoding="utf-8")
+        yield space
+    finally:
+        shutil.rmtree(config, ignore_errors=True)
+        subprocess.run(["ip", "netns", "delete", name], capture_output=True, check=False)

@@ -57,22 +57,80 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "The certificate chain was issued by an authority that is not trusted",
     ),
     "tls-forced": ("the server forces encryption", "Encrypt=no does not"),
-    "tls-1.0-only": ("legacy sigalg disallowed or unsupported", "TLS 1.0"),
+    "tls-1.0-only": (
+        "legacy sigalg disallowed or unsupported",
+        "TLS 1.0",
+        "Build 11.0.2100: TLS 1.2 came with SP2 GDR 11.0.5352.0",  # the pre-login gave it
+    ),
     "tls-wrong-name": ("OLDHOST", "subject name does not match host name"),
     "tls-expired": ("certificate has expired",),
     "tls-trusted": ("the login as sa works",),
     "tls-strict-only": ("TDS 8 strict", "handshakes before login"),
+    "azure-redirect": (
+        "Azure SQL gateway (the server's Redirect connection policy) sends the login on to "
+        "tr1.lab-region1-a.worker.database.windows.net port 11047",
+        "Azure SQL Database, reporting 12.0.2000",
+        "@@SERVERNAME is sqlreach-lab",
+    ),
+    "azure-redirect-dropped": (
+        "sends it on to tr1.lab-region1-a.worker.database.windows.net port 11047",
+        "TCP 11047 on",
+        "Error code 0x102",
+        "azure-redirect-ports",
+        "properties.connectionType=Proxy",
+    ),
+    "azure-redirect-unresolved": (
+        "sends it on to tr9.lab-region1-a.worker.database.windows.net port 11047, and that name "
+        "does not resolve here",
+        "Error code 0x2AF9",
+    ),
+    "azure-firewall": (
+        "Azure SQL error 40615",
+        "az sql server firewall-rule create --resource-group <resource-group> --server "
+        "sqlreach-lab --name sqlreach-client --start-ip-address 127.0.0.1 "
+        "--end-ip-address 127.0.0.1",
+    ),
+    "ag-read-only-routing": ("read-only routing", "@@SERVERNAME is SQLHOST02"),
+    "ag-multi-subnet": (
+        "has several addresses",
+        "Without MultiSubnetFailover the client tries the addresses in order",
+        "MultiSubnetFailover=Yes",
+        "RegisterAllProvidersIP 0",
+    ),
+    "ag-multi-subnet-failover": ("With MultiSubnetFailover=True the client tries them all",),
+    "dac-remote-off": (
+        "the dedicated admin connection's port (10061)",
+        "gave it (CLNT_UCAST_DAC)",
+        "sp_configure 'remote admin connections', 1",
+    ),
+    "dac-named": ("port 49734", "CLNT_UCAST_DAC"),
+    "named-pipes-no-smb": ("SMB (TCP 445)", "refuses port 445", "accepted the connection"),
+    "analysis-services-stopped": ("Analysis Services", "MSSQLServerOLAPService"),
+    "nat-port-forward": ("arrive at 10.20.30.40 port 1433", "NAT router"),
+    "renamed-not-restarted": ("sys.servers already registers SQLHOST01", "net stop MSSQLSERVER"),
+}
+
+# Never in these verdicts, whatever else they say.
+NEVER: dict[str, tuple[str, ...]] = {
+    "tls-1.0-only": ("SELECT @@VERSION",),  # the pre-login already gave the build
+    "ag-multi-subnet-failover": ("Use MultiSubnetFailover", "multi-subnet-failover"),
+    "dac-remote-off": ("tcp:", "set-ipall-port", "connect-with-port"),
+    "dac-named": ("set-ipall-port", "connect-with-port"),
+    "analysis-services-stopped": ("connect-with-port", "start-engine-service"),
 }
 
 
 @pytest.mark.parametrize("item", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_check_reaches_the_scenarios_root_cause(item: Any) -> None:
     with serving(item.name) as server:  # the client trusts the test CA when the scenario says
-        code, document, _ = check(server.target, env=client_env(server))
+        names = ("--dns-server", server.dns_server) if server.dns_server else ()
+        code, document, _ = check(server.target, *names, env=client_env(server))
     assert document["root_cause"] == item.expected.value, document["summary"]
     assert code == (0 if item.expected.value == "OK" else 1)
     for fact in EXPECTED[item.name]:
         assert fact in document["summary"] + _fix_text(document), (fact, document["summary"])
+    for wrong in NEVER.get(item.name, ()):
+        assert wrong not in document["summary"] + _fix_text(document), wrong
     assert "(unknown)" not in document["summary"]
     assert document["_wall_s"] < 8 * TIMEOUT + 5  # bounded by the chain of timeouts
 
@@ -133,3 +191,46 @@ def test_name_not_resolved_and_a_name_that_resolves() -> None:
 def test_dns_server_flag_is_checked() -> None:
     code, document, _ = check("db1", "--dns-server", "not-an-address")
     assert code == 2 and "--dns-server" in document["summary"]
+
+
+def test_read_only_routing_only_for_read_intent() -> None:
+    """The same listener without ApplicationIntent=ReadOnly: the login stays on the primary,
+    no redirect is followed, and LOGIN7 carries no read-only intent."""
+    with serving("ag-read-only-routing") as server:
+        plain = server.target.replace(";ApplicationIntent=ReadOnly", "")
+        _, document, _ = check(plain)
+        _, routed, _ = check(server.target)
+    assert document["root_cause"] == "OK", document["summary"]
+    assert "@@SERVERNAME is SQLHOST01" in document["summary"]
+    assert "read-only routing" not in document["summary"]
+    assert not any(step["id"].startswith("routed-") for step in document["steps"])
+    assert [s["id"] for s in routed["steps"]][-5:] == [
+        "routed-dns",
+        "routed-tcp",
+        "routed-prelogin",
+        "routed-tls",
+        "routed-login",
+    ]
+    assert "@@SERVERNAME is SQLHOST02" in routed["summary"]
+
+
+def test_a_routed_failure_draws_the_second_hop() -> None:
+    """The path picture: the first hop passes, the redirect's TCP port fails (not the first
+    hop's), and the Markdown report says so."""
+    from tui.engine.walk import Diagnosis
+    from tui.render.markdown import render as to_markdown
+    from tui.render.path import HopMark, states_of
+
+    with serving("azure-redirect-dropped") as server:
+        _, document, _ = check(
+            server.target, "--dns-server", str(server.dns_server), env=client_env(server)
+        )
+    diagnosis = Diagnosis.from_json(document)
+    marks = {state.hop.value: state.mark for state in states_of(diagnosis)}
+    assert marks["TCP port"] is HopMark.PASSED
+    assert marks["login"] is HopMark.PASSED
+    assert marks["redirect: name"] is HopMark.PASSED
+    assert marks["redirect: TCP port"] is HopMark.FAILED
+    assert marks["redirect: SQL Server"] is HopMark.NOT_REACHED
+    markdown = to_markdown(diagnosis)
+    assert "redirect: TCP port" in markdown and "11047" in markdown

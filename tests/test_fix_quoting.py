@@ -173,10 +173,10 @@ def test_a_certificate_name_cannot_turn_off_certificate_checks() -> None:
     values = FixValues.of(parse_target("db1,1433"), cert_name=san, client_name="db1")
     fix = render_fix("host-name-in-certificate", values)
     strings = [c.text for c in fix.commands]
-    assert strings[0] == "Server=<CERT NAME>,1433"  # a server name cannot be quoted there
-    assert any("<CERT NAME>" in w and "TrustServerCertificate" in w for w in fix.warnings)
+    assert strings[0] == "Server=<CERT-NAME>,1433"  # a server name cannot be quoted there
+    assert any("<CERT-NAME>" in w and "TrustServerCertificate" in w for w in fix.warnings)
     for text in strings:
-        target = parse_target(text.replace("<CERT NAME>", "x"))
+        target = parse_target(text.replace("<CERT-NAME>", "x"))
         assert target.trust_server_certificate is None and target.encrypt is None, text
     assert parse_target(strings[1]).host_name_in_certificate == san
 
@@ -196,7 +196,7 @@ def test_a_placeholder_never_hides_a_change() -> None:
     fix says which value, why, and to type it by hand."""
     values = FixValues.of(parse_target("db1"), old_server_name="OLD\nHOST", new_server_name="NEW")
     fix = render_fix("restart-after-rename", values)
-    assert "EXEC sp_dropserver <OLD SERVER NAME>;" in fix.commands[0].text
+    assert "EXEC sp_dropserver <OLD-SERVER-NAME>;" in fix.commands[0].text
     (warning,) = fix.warnings
-    assert "<OLD SERVER NAME>" in warning and "OLD\\nHOST" in warning and "by hand" in warning
+    assert "<OLD-SERVER-NAME>" in warning and "OLD\\nHOST" in warning and "by hand" in warning
     assert Fix.from_json(fix.to_json()) == fix

@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 from tests.lab_fixtures import in_background
-from tui.lab.scenarios import DYNAMIC_PORT, LAB_PASSWORD, LAB_USER
+from tests.netutil import random_loopback
+from tui.commands.lab import BackgroundLab
+from tui.lab.scenarios import DYNAMIC_PORT, LAB_PASSWORD, LAB_USER, scenario
+from tui.target import parse_target
 
 DIAGNOSTIC = (
     "SELECT @@SERVERNAME AS server_name, SERVERPROPERTY('MachineName') AS machine_name, "
@@ -187,8 +190,125 @@ def test_mssql_python_logs_in_with_encrypt_no() -> None:
 
 
 def test_mssql_python_default_encrypt_against_no_tls_server() -> None:
-    """ODBC Driver 18 encrypts by default; the healthy scenario offers no TLS (NOT_SUP)."""
+    """ODBC Driver 18 encrypts by default; a server that offers no TLS (NOT_SUP) fails it. The
+    healthy scenarios used to answer NOT_SUP, which no server since 2005 does: this is now the
+    scenario that says why it has no TLS (a non-Microsoft endpoint without TLS)."""
     mssql_python = _need("mssql_python")
-    with in_background("healthy-default") as (_, address), pytest.raises(Exception) as error:
+    with (
+        in_background("encryption-unsupported") as (_, address),
+        pytest.raises(Exception) as error,
+    ):
         mssql_python.connect(f"Server={address},1433;UID={LAB_USER};PWD={LAB_PASSWORD}", timeout=5)
     assert "Encryption not supported" in str(error.value)
+
+
+# Every healthy scenario is a fresh install: OFF, with a self-signed certificate made at start.
+HEALTHY = ("healthy-default", "healthy-named", "renamed-host", "renamed-not-restarted")
+
+
+def _odbc_server(name: str, address: str) -> str:
+    target = parse_target(scenario(name).target_for(address))
+    where = address + (f"\\{target.instance}" if target.instance else "")
+    return f"Server={where};UID={LAB_USER};PWD={LAB_PASSWORD}"
+
+
+@pytest.mark.parametrize("name", HEALTHY)
+def test_mssql_python_fails_a_fresh_install_by_default_and_connects_trusting_it(name: str) -> None:
+    """What a fresh real install does to ODBC Driver 18: its default (Encrypt=yes, certificate
+    checked) refuses the self-signed certificate; TrustServerCertificate=yes gets in."""
+    mssql_python = _need("mssql_python")
+    with in_background(name) as (_, address):
+        with pytest.raises(Exception) as error:
+            mssql_python.connect(_odbc_server(name, address), timeout=5)
+        connection = mssql_python.connect(
+            _odbc_server(name, address) + ";TrustServerCertificate=yes", timeout=5
+        )
+        cursor = connection.cursor()
+        cursor.execute("SELECT @@SERVERNAME")
+        served = cursor.fetchone()[0]
+        cursor.execute("SELECT 1")
+        one = cursor.fetchone()[0]
+        cursor.execute("SELECT @@VERSION")
+        version = cursor.fetchone()[0]
+        connection.close()
+    assert "certificate verify failed:self-signed certificate" in str(error.value)
+    assert served == scenario(name).server_name
+    assert one == 1
+    assert version.startswith("Microsoft SQL Server 2022 - 16.0.1000.6")
+
+
+def test_simple_queries_through_pytds_and_tsql() -> None:
+    pytds = _need("pytds")
+    with in_background("healthy-default") as (_, address):
+        with pytds.connect(
+            dsn=address, user=LAB_USER, password=LAB_PASSWORD, login_timeout=5, autocommit=True
+        ) as connection:
+            cursor = connection.cursor()
+            cursor.execute("select @@version")
+            version = cursor.fetchone()[0]
+            cursor.execute("select 1")
+            one = cursor.fetchone()[0]
+            cursor.execute("select @@servername, 'lab' as word")
+            row = cursor.fetchone()
+        done = _tsql(
+            ["-H", address, "-p", "1433", "-U", LAB_USER, "-P", LAB_PASSWORD],
+            "select 1 as one\ngo\nexit\n",
+        )
+    assert "16.0.1000.6" in version
+    assert one == 1
+    assert tuple(row) == ("SQLHOST01", "lab")
+    assert "one" in done.stdout and "\n1\n" in done.stdout, done.stdout
+
+
+# -- Windows authentication: NTLM as far as real clients get ---------------------------------
+
+
+def _windows_logins(lab: BackgroundLab) -> list[str]:
+    """Who completed the NTLM exchange with the lab's server, as DOMAIN\\user."""
+    return [login.login for handler in lab.servers[0].handlers for login in handler.windows_logins]
+
+
+def test_impacket_windows_authentication_gets_the_challenge_then_18452() -> None:
+    """impacket sends NTLM NEGOTIATE in the login, answers the lab's CHALLENGE with an
+    AUTHENTICATE (NTLMv2, computed from the challenge's target information), and gets the
+    refusal a server outside its domain gives."""
+    tds = _need("impacket.tds")
+    with BackgroundLab([(scenario("healthy-default"), random_loopback())]) as lab:
+        client = tds.MSSQL(lab.servers[0].address, 1433)
+        client.connect()
+        accepted = client.login(None, "alice", "Secret-1", domain="CORP", useWindowsAuth=True)
+        client.disconnect()
+        seen = _windows_logins(lab)
+    errors = [reply for reply in client.replies.get(tds.TDS_ERROR_TOKEN, [])]
+    assert not accepted
+    assert seen == ["CORP\\alice"]
+    assert [error["Number"] for error in errors] == [18452]
+
+
+def test_freetds_ntlm_gets_the_challenge_then_18452() -> None:
+    """FreeTDS does NTLM when the user name is DOMAIN\\user: the whole exchange, then 18452."""
+    with BackgroundLab([(scenario("healthy-default"), random_loopback())]) as lab:
+        done = _tsql(
+            ["-H", lab.servers[0].address, "-p", "1433", "-U", "CORP\\bob", "-P", "Secret-1"],
+            "exit\n",
+        )
+        seen = _windows_logins(lab)
+    output = done.stdout + done.stderr
+    assert seen == ["CORP\\bob"], output
+    assert "18452" in output and "untrusted domain" in output, output
+
+
+def test_mssql_python_windows_authentication_stops_at_kerberos_before_the_lab() -> None:
+    """ODBC Driver 18 on Linux does Windows authentication through Kerberos only: without a
+    ticket it stops on the client, and the lab never sees an NTLM exchange."""
+    mssql_python = _need("mssql_python")
+    with BackgroundLab([(scenario("healthy-default"), random_loopback())]) as lab:
+        server = lab.servers[0]
+        with pytest.raises(Exception) as error:
+            mssql_python.connect(
+                f"Server={server.address};Trusted_Connection=yes;TrustServerCertificate=yes",
+                timeout=5,
+            )
+        seen = [login for handler in server.handlers for login in handler.windows_logins]
+    assert "SSPI Provider" in str(error.value)
+    assert seen == []

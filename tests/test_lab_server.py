@@ -10,7 +10,7 @@ import pytest
 
 from tests.lab_fixtures import running
 from tests.netutil import random_loopback
-from tui.lab.scenarios import DYNAMIC_PORT, SCENARIOS, scenario
+from tui.lab.scenarios import DYNAMIC_PORT, NAMED_DAC_PORT, SCENARIOS, scenario
 from tui.probes.browser import BrowserStatus, probe_browser
 from tui.wire import prelogin, tds
 
@@ -23,7 +23,7 @@ async def test_browser_answers_by_the_specification() -> None:
     async with running("healthy-named") as lab:
         ex = await probe_browser(lab.address, request="ex", timeout=1)
         inst = await probe_browser(lab.address, request="inst", instance="sales", timeout=1)
-        dac = await probe_browser(lab.address, request="dac", instance="SALES", timeout=1)
+        no_dac = await probe_browser(lab.address, request="dac", instance="SALES", timeout=0.3)
         unknown = await probe_browser(lab.address, request="inst", instance="HR", timeout=0.3)
         loop = asyncio.get_running_loop()
         garbage_answers: list[bytes] = []
@@ -42,7 +42,13 @@ async def test_browser_answers_by_the_specification() -> None:
     assert ex.status is BrowserStatus.ANSWERED and ex.find("SALES") is not None
     assert ex.find("SALES").tcp_port == DYNAMIC_PORT  # type: ignore[union-attr]
     assert inst.status is BrowserStatus.ANSWERED
-    assert dac.dac_port == 1434
+    # The DAC port only where a DAC listens (this lab's SALES has none): silence, never 1434
+    assert no_dac.status is BrowserStatus.SILENT
+    async with running("dac-named") as lab:
+        dac = await probe_browser(lab.address, request="dac", instance="SALES", timeout=1)
+        _, writer = await asyncio.open_connection(lab.address, NAMED_DAC_PORT)
+        writer.close()
+    assert dac.dac_port == NAMED_DAC_PORT  # and something listens there
     assert unknown.status is BrowserStatus.SILENT  # the specification: unknown means silence
     assert garbage_answers == []
 
@@ -136,7 +142,9 @@ async def test_http_stall_reset_listeners() -> None:
 def test_scenarios_are_documented() -> None:
     for item in SCENARIOS:
         assert item.title and item.imitates and item.lesson
-        assert "{address}" in item.target
+        # the target leads to the lab: its address, or a name the lab's own DNS gives it
+        names = {name for name, values in item.names if "{address}" in values}
+        assert "{address}" in item.target or any(name in item.target for name in names)
     assert scenario("moved-port").instances[0].port == 1500
     with pytest.raises(KeyError, match="healthy-default"):
         scenario("nope")
@@ -169,3 +177,33 @@ def test_a_missing_loopback_address_says_how_to_add_it() -> None:
     text = cannot_listen(error, [(scenario("moved-port"), "127.0.0.13")])
     assert "sudo ifconfig lo0 alias 127.0.0.13 up" in text
     assert "--address 127.0.0.1" in text
+
+
+async def test_session_ids_and_program_name_as_real_servers_send_them() -> None:
+    """Real servers answer the pre-login as session 0 and the login with the session's own id
+    (pytds's and the honeypot's captures in tests/corpus/wire_bytes.toml), and pad LOGINACK's
+    program name with two NULs. The scenario without TLS keeps the login readable here."""
+    from tui.wire import login7, tokens
+
+    async with running("encryption-unsupported") as lab:
+        reader, writer = await asyncio.open_connection(lab.address, 1433)
+        writer.write(
+            tds.encode_message(
+                tds.PacketType.PRELOGIN,
+                prelogin.build_client_prelogin(encryption=prelogin.Encryption.NOT_SUP),
+            )
+        )
+        first = await reader.readexactly(8)
+        await reader.readexactly(int.from_bytes(first[2:4], "big") - 8)
+        login = login7.build_login7(
+            user="sa", password="Lab-Passw0rd!", host_name="t", server_name=lab.address
+        )
+        writer.write(tds.encode_message(tds.PacketType.LOGIN7, login))
+        header = await reader.readexactly(8)
+        payload = await reader.readexactly(int.from_bytes(header[2:4], "big") - 8)
+        writer.close()
+    assert first[4:6] == b"\x00\x00"  # the pre-login answer: session 0
+    assert int.from_bytes(header[4:6], "big") >= 51  # the login answer: the session's id
+    assert bytes([22]) + "Microsoft SQL Server\x00\x00".encode("utf-16-le") in payload
+    ack = next(t for t in tokens.parse_tokens(payload) if isinstance(t, tokens.LoginAck))
+    assert ack.prog_name == "Microsoft SQL Server"

@@ -288,6 +288,12 @@ def test_every_fix_the_login_names_exists_and_renders_whole() -> None:
         "old_server_name": "OLDHOST",
         "new_server_name": "SQLHOST01",
         "client_name": "db1",  # the TLS step, always before the login, says it
+        "client_ip": "203.0.113.7",  # an Azure SQL 40615 names it
+        "azure_server": "db1",
+        "fqdn": "db1.corp.test",
+        "service_account": "CORP\\svc-sql",
+        "server_build": "11.0.2100",
+        "tls12_builds": "TLS 1.2 came with SP2 GDR 11.0.5352.0 (KB 3135244)",
     }
     for fix_id in sorted(login_errors.fix_ids() | {"restart-after-rename", "install-unixodbc"}):
         assert fix_id in catalog_ids(), fix_id

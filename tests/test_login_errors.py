@@ -554,6 +554,12 @@ TYPICAL_FACTS = {
     "cert_name": "OLDHOST",
     "client_name": "sqlhost01.corp.test",
     "cert_issuer": "CN=Corp CA",
+    "client_ip": "203.0.113.7",  # an Azure SQL 40615 names the client's address
+    "azure_server": "sqlhost01",
+    "fqdn": "sqlhost01.corp.test",  # the name (or the reverse lookup) gives it
+    "service_account": "CORP\\svc-sql",  # read on the server, or how to read it
+    "server_build": "11.0.2100",  # the pre-login gives it
+    "tls12_builds": "TLS 1.2 came with SP2 GDR 11.0.5352.0 (KB 3135244)",
 }
 TARGETS = {
     "default": "Server=sqlhost01.corp.test,1433;Database=Payroll;User ID=app;Password=x",
@@ -595,7 +601,9 @@ def test_windows_authentication_fixes_leave_no_placeholder_in_their_titles() -> 
 
 
 def test_fix_templates_of_the_login_step_use_only_values_fix_values_knows() -> None:
+    derived = {"spn_port", "spn_name"}  # FixValues makes them from fqdn, port and instance
     known = {"host", "port", "good_port", "instance", "service", "address", *TYPICAL_FACTS}
+    known |= derived
     for fix_id in LOGIN_FIX_IDS:
         fix = template(fix_id)
         for text in (fix.title, fix.why, *(c.text for c in fix.commands)):

@@ -132,7 +132,8 @@ async def test_strict_only_server_answers_tds8_with_alpn() -> None:
 
 
 async def test_server_without_tls_says_not_sup() -> None:
-    async with running("healthy-default") as lab:
+    # the scenario that says why it has no TLS (healthy ones encrypt the login, as real ones)
+    async with running("encryption-unsupported") as lab:
         result = await probe_tls(lab.address, 1433, timeout=TIMEOUT)
     assert result.status is TlsStatus.NO_TLS and result.encryption is Encryption.NOT_SUP
     assert result.certificate is None and result.trusted is None

@@ -10,7 +10,9 @@ from tui.knowledge import server_findings
 from tui.knowledge.causes import MEANINGS, REGISTRY, RootCause
 from tui.knowledge.fixes.catalog import CATALOG, catalog_ids
 from tui.steps import login as actions_login
+from tui.steps import routed as actions_routed
 from tui.steps import tls as actions_tls
+from tui.steps import transport as actions_transport
 from tui.steps.tree import TREE
 
 # Root causes a verdict of the tree reaches; BAD_INPUT is also reached before the tree, by the
@@ -80,6 +82,10 @@ def test_fixes_referenced_exist_and_every_catalog_fix_is_used() -> None:
     referenced |= actions_tls.FIX_IDS
     assert catalog_ids() >= actions_login.FIX_IDS  # the login step names its fixes per failure
     referenced |= actions_login.FIX_IDS
+    assert catalog_ids() >= actions_routed.FIX_IDS  # the second hop names its fixes per failure
+    referenced |= actions_routed.FIX_IDS
+    assert catalog_ids() >= actions_transport.FIX_IDS  # pipes, shared memory, LocalDB
+    referenced |= actions_transport.FIX_IDS
     unused = (
         catalog_ids()
         - referenced
@@ -114,6 +120,14 @@ def test_fix_templates_name_only_known_values() -> None:
         "cert_name",
         "client_name",
         "cert_issuer",
+        "client_ip",
+        "azure_server",
+        "fqdn",
+        "spn_port",
+        "spn_name",
+        "service_account",
+        "server_build",
+        "tls12_builds",
     }
     for fix in CATALOG:
         assert fix.commands, fix.id

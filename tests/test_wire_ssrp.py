@@ -69,7 +69,6 @@ def test_server_reads_the_spec_requests() -> None:
         b"\x03\x00",
         b"\x04",
         b"\x04\x00",
-        b"\x04ABC",
         b"\x04AB\x00C",
         b"\x0f\x02A\x00",
         b"\x04" + b"A" * 33 + b"\x00",
@@ -79,6 +78,13 @@ def test_server_reads_the_spec_requests() -> None:
 def test_server_refuses_invalid_requests(garbage: bytes) -> None:
     with pytest.raises(WireError):
         ssrp.parse_request(garbage)
+
+
+def test_a_request_without_its_nul_is_read_to_the_end() -> None:
+    """A real SQL Server 2008 SP1 Browser answered ESF.pl's CLNT_UCAST_INST without a NUL after
+    the name (tests/corpus/wire_bytes.toml): read as a name, not refused."""
+    request = ssrp.parse_request(b"\x04ABC")
+    assert (request.kind, request.instance) == (ssrp.RequestKind.UCAST_INST, "ABC")
 
 
 def test_instance_name_limits() -> None:

@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 
 from tui.wire import login7, tokens
 from tui.wire.errors import WireError
-from tui.wire.tokens import ColMetadata, Column, Done, EnvChange, LoginAck, Row, ServerMessage
+from tui.wire.tokens import (
+    ColMetadata,
+    Column,
+    Done,
+    EnvChange,
+    LoginAck,
+    Routing,
+    Row,
+    ServerMessage,
+)
 
 
 def test_successful_login_reply_round_trips() -> None:
@@ -225,7 +234,8 @@ def test_routing_envchange() -> None:
     value = b"\x00" + struct.pack("<H", 1433) + struct.pack("<H", len(server) // 2) + server
     body = b"\x14" + struct.pack("<H", len(value)) + value + b"\x00\x00"
     stream = b"\xe3" + struct.pack("<H", len(body)) + body
-    assert tokens.parse_tokens(stream) == (EnvChange(20, "replica2.corp,1433", b""),)
+    routed = Routing("replica2.corp", 1433)
+    assert tokens.parse_tokens(stream) == (EnvChange(20, "replica2.corp,1433", b"", routed),)
 
 
 def test_unknown_envchange_is_skipped_by_length() -> None:
@@ -265,7 +275,13 @@ def test_done_kinds_and_attention() -> None:
         (b"\x42", "unknown token 0x42"),
         (b"\xad\x10\x00\x01", "LOGINACK body"),
         (b"\xaa\x40\x00" + b"\x00" * 64, "bytes where a 2- or 4-byte line number"),
-        (b"\xad" + struct.pack("<H", 51) + tokens.login_ack()[3:] + b"\x00", "1 bytes left over"),
+        (
+            b"\xad"
+            + struct.pack("<H", len(tokens.login_ack()) - 2)
+            + tokens.login_ack()[3:]
+            + b"\x00",
+            "1 bytes left over",
+        ),
         (b"\xd1\x00\x00", "ROW without a COLMETADATA"),
         (b"\xfd\x00\x00", "DONE curcmd"),
         (b"\x81\x01\x00" + _column(b"\x3d", "datetime"), "type 0x3d, not supported"),

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Sequence
 from typing import Final, TextIO
 
+from tui.commands.check import dns_settings
+from tui.engine.settings import Settings
 from tui.knowledge.causes import RootCause
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, SCENARIOS, Scenario, scenario
 from tui.lab.server import LabServer
@@ -98,14 +100,21 @@ async def _serve(
 def _describe(server: LabServer, out: TextIO) -> None:
     item = server.scenario
     ports = ", ".join(str(p) for p in server.ports()) or "none"
+    dns = f" --dns-server {server.dns_server}" if server.dns_server else ""
     out.write(
         f"{item.name}: {item.title}\n"
         f"  serving on {server.address}: TCP {ports}; Browser on UDP 1434: {item.browser.value}\n"
-        f"  imitates: {item.imitates}\n"
-        f'  diagnose it: sqlreach check "{server.target}"\n'
+        + (f"  its second node on {server.sibling}\n" if server.sibling else "")
+        + f"  imitates: {item.imitates}\n"
+        f'  diagnose it: sqlreach check "{server.target}"{dns}\n'
         f"  lab login: {LAB_USER} / {LAB_PASSWORD}\n"
         f"  expected root cause: {item.expected.value}\n\n"
     )
+    if dns:
+        out.write(
+            f"  its names resolve only through the lab's own DNS server ({server.dns_server}):\n"
+            "  give check --dns-server, or point a client's resolver there\n\n"
+        )
     if item.trust_ca and server.ca_file is not None:
         out.write(
             f"  the client trusts the lab's test CA: export SSL_CERT_FILE={server.ca_file}\n\n"
@@ -221,6 +230,22 @@ def _trust_lab_ca(servers: Sequence[LabServer]) -> None:
     os.environ["SSL_CERT_FILE"] = name
 
 
+def _lab_names(servers: Sequence[LabServer]) -> Settings | None:
+    """The scenarios' names (an Azure gateway, a listener) resolve through the lab's own DNS:
+    every lab DNS server answers all of them, and the wizard asks one of those only, never the
+    machine's resolver (a lab name must not reach a real DNS server, or a real server)."""
+    named = [server for server in servers if server.dns is not None]
+    if not named:
+        return None
+    every: dict[str, tuple[str, ...]] = {}
+    for server in named:
+        every.update(server.scenario.resolved_names(server.address, server.sibling))
+    for server in named:
+        assert server.dns is not None
+        server.dns.names = {name.rstrip(".").casefold(): values for name, values in every.items()}
+    return Settings(dns=dns_settings(str(named[0].dns_server)))
+
+
 def run_wizard_on_lab(names: Sequence[str], out: TextIO, address: str | None = None) -> int:
     items = _placed(names, address, out)
     if items is None:
@@ -228,13 +253,15 @@ def run_wizard_on_lab(names: Sequence[str], out: TextIO, address: str | None = N
     try:
         with BackgroundLab(items) as lab:
             _trust_lab_ca(lab.servers)
-            from tui.app import run_wizard
+            from tui.app import make_app
 
             suggestions = [
-                (f"{item.name}: {item.title}", item.target_for(address)) for item, address in items
+                (f"{server.scenario.name}: {server.scenario.title}", server.target)
+                for server in lab.servers
             ]
             first = suggestions[0][1] if len(items) == 1 else None
-            return run_wizard(target_text=first, suggestions=suggestions)
+            make_app(first, suggestions=suggestions, settings=_lab_names(lab.servers)).run()
+            return 0
     except OSError as error:
         out.write(cannot_listen(error, items))
         return 1

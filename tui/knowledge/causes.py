@@ -38,10 +38,13 @@ class RootCause(StrEnum):
     LOGIN_FAILED = "LOGIN_FAILED"
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     DRIVER_MISSING = "DRIVER_MISSING"
+    UNTESTED = "UNTESTED"
 
 
 class Hop(StrEnum):
-    """The hops of a connection's path, drawn left to right in the path picture."""
+    """The hops of a connection's path, drawn left to right in the path picture. The last ones
+    are the second hop a redirect adds (an Azure SQL gateway in Redirect mode, an availability
+    group's read-only routing): the routed host and port go through the same chain again."""
 
     CLIENT = "client"
     NAME = "name resolution"
@@ -51,9 +54,31 @@ class Hop(StrEnum):
     SERVER = "SQL Server"
     TLS = "TLS"
     LOGIN = "login"
+    ROUTED_NAME = "redirect: name"
+    ROUTED_PORT = "redirect: TCP port"
+    ROUTED_SERVER = "redirect: SQL Server"
+    ROUTED_TLS = "redirect: TLS"
+    ROUTED_LOGIN = "redirect: login"
 
 
 HOPS: Final[tuple[Hop, ...]] = tuple(Hop)
+ROUTED_HOPS: Final[tuple[Hop, ...]] = (
+    Hop.ROUTED_NAME,
+    Hop.ROUTED_PORT,
+    Hop.ROUTED_SERVER,
+    Hop.ROUTED_TLS,
+    Hop.ROUTED_LOGIN,
+)
+FIRST_HOPS: Final[tuple[Hop, ...]] = tuple(hop for hop in Hop if hop not in ROUTED_HOPS)
+# Where a root cause fails when it fails on the routed hop instead of the first one.
+ROUTED_TWIN: Final[Mapping[Hop, Hop]] = {
+    Hop.NAME: Hop.ROUTED_NAME,
+    Hop.HOST: Hop.ROUTED_PORT,
+    Hop.PORT: Hop.ROUTED_PORT,
+    Hop.SERVER: Hop.ROUTED_SERVER,
+    Hop.TLS: Hop.ROUTED_TLS,
+    Hop.LOGIN: Hop.ROUTED_LOGIN,
+}
 
 
 class Layer(StrEnum):
@@ -225,6 +250,13 @@ CAUSES: Final[tuple[Cause, ...]] = (
         hop=Hop.CLIENT,
         layer=Layer.DRIVER,
         fixes=("install-odbc-driver-18", "install-freetds"),
+    ),
+    Cause(
+        _R.UNTESTED,
+        "the connection goes over a transport this machine cannot test (named pipes past SMB "
+        "445, shared memory, LocalDB): what could be checked is said, the rest is not claimed",
+        hop=Hop.CLIENT,
+        layer=None,
     ),
 )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from tui.knowledge import azure
 from tui.knowledge.causes import RootCause
 from tui.knowledge.explain import explain
 from tui.probes.odbc_login import Family, family
@@ -92,7 +93,71 @@ _TLS_ENTRIES = frozenset(
 )
 _INSTALL = ("install-odbc-driver-18", "install-freetds")
 
+_AZURE_WHAT = "Azure SQL error {number}: {azure}"
+
 RULES: Final[tuple[Rule, ...]] = (
+    Rule(
+        "40615",
+        Outcome.LOGIN_FAILED,
+        RootCause.LOGIN_FAILED,
+        _AZURE_WHAT,
+        ("azure-firewall-rule",),
+        numbers=frozenset({40615}),
+        entries=frozenset({"azure-40615"}),
+    ),
+    Rule(
+        "40914",
+        Outcome.LOGIN_FAILED,
+        RootCause.LOGIN_FAILED,
+        _AZURE_WHAT,
+        ("azure-vnet-rule",),
+        numbers=frozenset({40914}),
+        entries=frozenset({"azure-40914"}),
+    ),
+    Rule(
+        "47073",
+        Outcome.LOGIN_FAILED,
+        RootCause.LOGIN_FAILED,
+        _AZURE_WHAT,
+        ("azure-private-endpoint",),
+        numbers=frozenset({47073}),
+        entries=frozenset({"azure-47073"}),
+    ),
+    Rule(
+        "47072",
+        Outcome.TLS_FAILED,
+        RootCause.TLS_FAILED,
+        _AZURE_WHAT,
+        ("enable-tls12",),
+        numbers=frozenset({47072}),
+    ),
+    Rule(
+        "40532",
+        Outcome.LOGIN_FAILED,
+        RootCause.LOGIN_FAILED,
+        _AZURE_WHAT,
+        ("check-login",),
+        numbers=frozenset({40532}),
+        entries=frozenset({"azure-40532"}),
+    ),
+    Rule(
+        "40613",
+        Outcome.DATABASE,
+        RootCause.DATABASE_UNAVAILABLE,
+        _AZURE_WHAT,
+        ("azure-retry",),
+        numbers=frozenset({40613}),
+        entries=frozenset({"azure-40613"}),
+    ),
+    Rule(
+        "40501",
+        Outcome.UNRESPONSIVE,
+        RootCause.SERVER_UNRESPONSIVE,
+        _AZURE_WHAT,
+        ("azure-retry",),
+        numbers=frozenset({40501, 40197}),
+        entries=frozenset({"azure-40501"}),
+    ),
     Rule(
         "4060",
         Outcome.DATABASE,
@@ -310,6 +375,7 @@ class Decoded:
     detail: str  # the verdict's sentence(s)
     fixes: tuple[str, ...]
     recognised: tuple[str, ...]  # catalog codes the text matched
+    reply: Reply | None = None  # what it was decoded from
 
     @property
     def outcome(self) -> Outcome:
@@ -352,6 +418,7 @@ def decode(
         "user": f"'{user}'" if user else "this login",
         "database": f"'{database}'" if database else "(the login's default)",
         "driver": driver or "The driver",
+        **_azure_values(chosen, reply),
     }
     detail = chosen.what.format(**values)
     detail = detail[0].upper() + detail[1:]
@@ -370,7 +437,31 @@ def decode(
         fixes = tuple(sorted(fixes, key=lambda fix: fix != "install-freetds"))
     if chosen is UNRECOGNISED and reply.text:
         detail += f" It said: {reply.text}"
-    return Decoded(chosen, detail, fixes, codes)
+    tracing = azure.tracing_id(reply.text)
+    if chosen.key == "18456" and tracing:
+        detail += (
+            f" Azure SQL gave the session tracing ID {tracing}: Microsoft support can read the "
+            "reason with it (Azure sends the client no state either)."
+        )
+    return Decoded(chosen, detail, fixes, codes, reply)
+
+
+def _azure_values(chosen: Rule, reply: Reply) -> dict[str, str]:
+    """The Azure error's number and meaning, with the client address its text names."""
+    number = next((n for n in reply.numbers if n in chosen.numbers), min(chosen.numbers or {0}))
+    error = azure.ERRORS.get(number)
+    if error is None:
+        return {"number": str(number), "azure": ""}
+    ip = azure.client_ip(reply.text)
+    meaning = error.meaning.format(ip=ip or "the client connects from")
+    tracing = azure.tracing_id(reply.text)
+    if tracing:
+        meaning += f" Give Microsoft support the session tracing ID {tracing}."
+    return {"number": str(number), "azure": meaning}
+
+
+def azure_rule(rule: Rule) -> bool:
+    return rule.what == _AZURE_WHAT
 
 
 def _pick(reply: Reply, entries: set[str]) -> Rule | None:

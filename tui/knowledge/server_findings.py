@@ -10,6 +10,7 @@ them without guessing.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -396,6 +397,19 @@ def _errorlog_findings(
                 values={**values, "port": port if port is not None else values.get("port")},
             )
             break
+    if log.local_only_ports and not log.client_ports:
+        only = ", ".join(str(port) for port in log.local_only_ports)
+        found.add(
+            "local-connections-only",
+            Severity.ERROR,
+            f"At its last start SQL Server listened on loopback only (port {only})",
+            f"{log.path or 'ERRORLOG'}: every 'Server is listening on' line names a loopback "
+            "address: what SQL Server 2005's Surface Area Configuration called 'Local "
+            "connections only'. Clients from other machines are refused.",
+            evidence=evidence,
+            fixes=("listen-on-all-ips", "enable-tcp"),
+            values=values,
+        )
     if log.ready is False and not log.errors and log.startups:
         found.add(
             "not-ready",
@@ -471,6 +485,20 @@ def _tcp_findings(
         return
     if config.listen_all is False and config.ip_entries:
         enabled = [entry for entry in config.ip_entries if entry.enabled]
+        if enabled and all(_loopback(entry.address) for entry in enabled):
+            found.add(
+                "local-connections-only",
+                Severity.ERROR,
+                f"{chosen.name} accepts local connections only",
+                f"ListenOnAllIPs = 0 and only loopback addresses are enabled "
+                f"({', '.join(str(e.address) for e in enabled)}): what SQL Server 2005's "
+                "Surface Area Configuration called 'Local connections only'. Clients from "
+                "other machines are refused.",
+                evidence=evidence,
+                fixes=("listen-on-all-ips",),
+                values=values,
+            )
+            return
         addresses = ", ".join(f"{e.address} ({e.key})" for e in enabled) or "none"
         found.add(
             "listens-on-some-addresses" if enabled else "no-address-enabled",
@@ -728,3 +756,12 @@ def _effective(chosen: InstanceView) -> tuple[int, ...]:
     if log and log.client_ports and not log.stopped:
         return log.client_ports
     return config.configured_ports()
+
+
+def _loopback(address: str | None) -> bool:
+    if not address:
+        return False
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:
+        return False

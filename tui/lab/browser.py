@@ -1,7 +1,9 @@
 """The lab's SQL Server Browser: SSRP on UDP, answering exactly as the specification says.
 
 EX requests get every instance that is not hidden; an INST request for a known instance gets
-that instance; a DAC request gets the DAC port; an unknown instance and garbage get silence.
+that instance; a DAC request gets the port the instance's dedicated admin connection listens on
+(silence for an instance with no DAC, as SQL Server Express without trace flag 7806); an unknown
+instance and garbage get silence.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import cast
 
-from tui.lab.scenarios import DAC_PORT, LabInstance
+from tui.lab.scenarios import LabInstance
 from tui.wire import ssrp
 from tui.wire.errors import WireError
 
@@ -51,7 +53,7 @@ def answer(
     if match is None:
         return None
     if kind is ssrp.RequestKind.UCAST_DAC:
-        return ssrp.build_dac_response(DAC_PORT)
+        return None if match.dac_port is None else ssrp.build_dac_response(match.dac_port)
     if match.hidden:
         return None
     return ssrp.build_response([_advertised(server_name, match)])

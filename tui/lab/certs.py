@@ -8,6 +8,7 @@ the same, so clients meet exactly what they meet in the field.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import ssl
 import tempfile
@@ -28,6 +29,7 @@ class CertSpec:
     issuer: str = "self"  # self, or ca: issued by the lab's test CA
     expired: bool = False
     san_addresses: tuple[str, ...] = ()
+    san_names: tuple[str, ...] = ()  # more DNS names (an Azure node's own worker name)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,10 @@ def make_ca(
     return cert, key
 
 
+@functools.cache
 def make_material(spec: CertSpec) -> Material:
+    """The key and certificate for `spec`, made once per process (as SQL Server makes its
+    self-signed one once per start): most scenarios present one, and RSA keys are slow to make."""
     key = _key()
     now = dt.datetime.now(dt.UTC)
     if spec.expired:
@@ -103,6 +108,7 @@ def make_material(spec: CertSpec) -> Material:
     else:
         not_before, not_after = now - dt.timedelta(days=1), now + dt.timedelta(days=365)
     alternative: list[x509.GeneralName] = [x509.DNSName(spec.name)]
+    alternative += [x509.DNSName(name) for name in spec.san_names]
     alternative += [x509.IPAddress(ipaddress.ip_address(a)) for a in spec.san_addresses]
     builder = (
         x509.CertificateBuilder()

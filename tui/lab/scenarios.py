@@ -21,6 +21,19 @@ NEW_DYNAMIC_PORT: Final = 49811
 MOVED_PORT: Final = 1500
 DAC_PORT: Final = 1434
 LAB_HOST: Final = "SQLHOST01"
+SECONDARY_HOST: Final = "SQLHOST02"
+NAMED_DAC_PORT: Final = 49734
+REDIRECT_PORT: Final = 11047  # Azure SQL's redirect ports are 11000-11999
+AZURE_SERVER: Final = "sqlreach-lab"
+AZURE_GATEWAY: Final = f"{AZURE_SERVER}.database.windows.net"
+AZURE_NODE: Final = "tr1.lab-region1-a.worker.database.windows.net"
+AZURE_NODE_UNREGISTERED: Final = "tr9.lab-region1-a.worker.database.windows.net"
+LISTENER: Final = "aglistener.sqlreach.test"
+FORWARDED_PORT: Final = 14330
+INSIDE_ADDRESS: Final = "10.20.30.40"  # where the NAT router forwards to (RFC 1918)
+
+
+SELF_SIGNED: Final = CertSpec()  # what SQL Server makes itself when none is configured
 
 
 class BrowserMode(StrEnum):
@@ -39,12 +52,47 @@ class PortMode(StrEnum):
 
 
 @dataclass(frozen=True)
+class Route:
+    """Where a good login here is sent on, by a routing ENVCHANGE: an Azure SQL gateway in
+    Redirect mode sends every login on; an availability group's primary only read-intent ones
+    (ApplicationIntent=ReadOnly) when read-only routing is configured."""
+
+    host: str  # '{address}', '{sibling}', or a name the scenario's DNS knows (or does not)
+    port: int
+    read_only: bool = False
+
+    def host_for(self, address: str, sibling: str | None) -> str:
+        return self.host.format(address=address, sibling=sibling or address)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A login answered with one error before any credential is looked at (Azure SQL's server
+    firewall answers 40615 this way). `message` may name {client}: the address seen."""
+
+    number: int
+    state: int
+    severity: int
+    message: str
+
+
+@dataclass(frozen=True)
 class LabInstance:
     name: str  # MSSQLSERVER for the default instance
     port: int | None  # where it listens on TCP; None: TCP/IP disabled
     advertised_port: int | None = None  # what the Browser says, when it differs (stale)
     hidden: bool = False
     version: str = "16.0.1000.6"
+    # The dedicated admin connection: the port the Browser gives for CLNT_UCAST_DAC (None: no
+    # DAC, as SQL Server Express without trace flag 7806), and whether it listens on the lab's
+    # address (remote admin connections on) or, as by default, on 127.0.0.1 only.
+    dac_port: int | None = None
+    remote_dac: bool = True
+    on_sibling: bool = False  # served on the scenario's second address
+    server_name: str | None = None  # @@SERVERNAME of this node, when not the scenario's
+    route: Route | None = None
+    refusal: Refusal | None = None
+    inside: tuple[str, int] | None = None  # behind NAT: the address and port it really has
 
     @property
     def browser_port(self) -> int | None:
@@ -62,8 +110,11 @@ class Scenario:
     instances: tuple[LabInstance, ...]
     browser: BrowserMode = BrowserMode.ON
     extra_ports: tuple[tuple[int, PortMode], ...] = ()
-    encryption: Encryption = Encryption.NOT_SUP
-    certificate: CertSpec | None = None
+    # Every SQL Server since 2005 answers OFF and encrypts the login with a self-signed
+    # certificate made at start-up when none is configured: so does the lab, unless a scenario
+    # says why not (why_no_tls).
+    encryption: Encryption = Encryption.OFF
+    certificate: CertSpec | None = SELF_SIGNED
     tls_max: str = "1.2"  # SQL Server under TDS 7.x: at most TLS 1.2
     tls_min: str = "1.2"
     strict_only: bool = False  # TDS 8: TLS first, ALPN tds/8.0
@@ -75,10 +126,36 @@ class Scenario:
     edition: str = "Developer Edition (64-bit)"
     trust_ca: bool = False  # the client must trust the scenario's test CA (SSL_CERT_FILE)
     tags: tuple[str, ...] = field(default=())
+    # Names the lab's own DNS server answers ('{address}', '{sibling}'); every other name gets
+    # NXDOMAIN from it.
+    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    sibling_ports: tuple[tuple[int, PortMode], ...] = ()
+    registered_name: str | None = None  # sys.servers (server_id 0); None: @@SERVERNAME's
+    why_no_tls: str | None = None  # a scenario answering NOT_SUP says why (no 2005+ server does)
 
-    def target_for(self, address: str) -> str:
+    def __post_init__(self) -> None:
+        if self.encryption is Encryption.NOT_SUP and not self.why_no_tls:
+            raise ValueError(f"{self.name}: every server since 2005 encrypts; say why not")
+
+    @property
+    def needs_sibling(self) -> bool:
+        """Whether the scenario serves on a second address (a secondary, a second subnet)."""
+        routed = any(i.route and "{sibling}" in i.route.host for i in self.instances)
+        named = any("{sibling}" in value for _, values in self.names for value in values)
+        return (
+            routed or named or bool(self.sibling_ports) or any(i.on_sibling for i in self.instances)
+        )
+
+    def target_for(self, address: str, sibling: str | None = None) -> str:
         host = f"[{address}]" if ":" in address else address
-        return self.target.format(address=host)
+        other = sibling or address
+        return self.target.format(address=host, sibling=other)
+
+    def resolved_names(self, address: str, sibling: str | None) -> dict[str, tuple[str, ...]]:
+        return {
+            name: tuple(v.format(address=address, sibling=sibling or address) for v in values)
+            for name, values in self.names
+        }
 
 
 _LOGIN = f";User ID={LAB_USER};Password={LAB_PASSWORD}"
@@ -194,6 +271,229 @@ TLS_SCENARIOS: Final[tuple[Scenario, ...]] = (
         certificate=CertSpec(),
         strict_only=True,
         tags=("tls",),
+    ),
+)
+
+
+# Behind something: an Azure SQL gateway, an availability group listener, a NAT router.
+_AZURE_CERT = CertSpec(
+    name="*.database.windows.net",
+    issuer="ca",
+    san_names=("*.lab-region1-a.worker.database.windows.net",),
+)
+_AZURE_TARGET = f"Server=tcp:{AZURE_GATEWAY},1433;Database=Sales" + _LOGIN
+_AZURE_NAMES = ((AZURE_GATEWAY, ("{address}",)), (AZURE_NODE, ("{address}",)))
+_AZURE_VERSION = "12.0.2000.8"  # what SERVERPROPERTY('ProductVersion') says on Azure SQL Database
+_AZURE_NODE_INSTANCE = LabInstance("MSSQLSERVER", REDIRECT_PORT, version=_AZURE_VERSION)
+
+
+def _gateway(host: str, refusal: Refusal | None = None) -> LabInstance:
+    route = None if refusal is not None else Route(host, REDIRECT_PORT)
+    return LabInstance("MSSQLSERVER", 1433, version=_AZURE_VERSION, route=route, refusal=refusal)
+
+
+def _azure(
+    name: str,
+    title: str,
+    imitates: str,
+    lesson: str,
+    expected: RootCause,
+    instances: tuple[LabInstance, ...],
+    extra_ports: tuple[tuple[int, PortMode], ...] = (),
+) -> Scenario:
+    return Scenario(
+        name,
+        title,
+        imitates,
+        lesson,
+        expected,
+        _AZURE_TARGET,
+        instances,
+        browser=BrowserMode.DROPPED,  # Azure SQL runs no SQL Server Browser
+        extra_ports=extra_ports,
+        encryption=Encryption.ON,
+        certificate=_AZURE_CERT,
+        trust_ca=True,  # stands for the public CA Azure's certificates come from
+        server_name=AZURE_SERVER,
+        machine_name="DB-LAB-NODE1",
+        edition="SQL Azure",
+        names=_AZURE_NAMES,
+        tags=("azure", "routing"),
+    )
+
+
+AZURE_40615: Final = (
+    "Cannot open server '{server}' requested by the login. Client with IP address '{client}' is "
+    "not allowed to access the server.  To enable access, use the SQL Database Portal or run "
+    "sp_set_firewall_rule on the master database to create a firewall rule for this IP address "
+    "or address range.  It may take up to five minutes for this change to take effect."
+)  # error 40615, the text of Microsoft's 'SQL error codes for SQL Database client applications'
+
+ROUTED_SCENARIOS: Final[tuple[Scenario, ...]] = (
+    _azure(
+        "azure-redirect",
+        "Azure SQL gateway in Redirect mode",
+        "An Azure SQL Database logical server with the Redirect connection policy: the gateway "
+        "on 1433 answers the login with a routing ENVCHANGE, and the client logs in again at the "
+        f"node that hosts the database ({AZURE_NODE}, port {REDIRECT_PORT}).",
+        "Nothing to fix; clients need outbound TCP 11000-11999 to the region besides 1433 to "
+        "the gateway (or the Proxy policy).",
+        RootCause.OK,
+        (_gateway(AZURE_NODE), _AZURE_NODE_INSTANCE),
+    ),
+    _azure(
+        "azure-redirect-dropped",
+        "Azure SQL redirect to a port the firewall drops",
+        "The gateway redirects the login to the node on port 11047, but the company firewall "
+        "allows outbound 1433 only: the second connection times out (ODBC Driver 18: 'TCP "
+        "Provider: Error code 0x102').",
+        "Allow outbound TCP 11000-11999 to Azure SQL's addresses in the region, or switch the "
+        "server's connection policy to Proxy.",
+        RootCause.PORT_FILTERED,
+        (_gateway(AZURE_NODE),),
+        extra_ports=((REDIRECT_PORT, PortMode.FILTERED),),
+    ),
+    _azure(
+        "azure-redirect-unresolved",
+        "Azure SQL redirect to a name DNS does not know",
+        "The gateway redirects the login to a node name this client's DNS cannot resolve (a "
+        "split-horizon or filtering DNS): ODBC Driver 18 fails with 'Error code 0x2AF9'.",
+        "Let the client resolve *.worker.database.windows.net (or use the Proxy policy).",
+        RootCause.NAME_NOT_RESOLVED,
+        (_gateway(AZURE_NODE_UNREGISTERED),),
+    ),
+    _azure(
+        "azure-firewall",
+        "Azure SQL server firewall: the client's address is not allowed",
+        "The gateway answers the login with error 40615: no server-level firewall rule allows "
+        "the address the client connects from.",
+        "Add a firewall rule for the address named in the error (az sql server firewall-rule "
+        "create), wait up to five minutes.",
+        RootCause.LOGIN_FAILED,
+        (
+            _gateway(
+                AZURE_NODE,
+                refusal=Refusal(40615, 1, 14, AZURE_40615.replace("{server}", AZURE_SERVER)),
+            ),
+        ),
+    ),
+    Scenario(
+        "ag-read-only-routing",
+        "Availability group listener with read-only routing",
+        "The listener leads to the primary replica (SQLHOST01); a login that says "
+        "ApplicationIntent=ReadOnly is routed to the readable secondary SQLHOST02, every "
+        "other login stays on the primary.",
+        "Nothing to fix; read-intent connections land on the secondary.",
+        RootCause.OK,
+        "Server={address};Database=Sales;ApplicationIntent=ReadOnly" + _LOGIN,
+        (
+            LabInstance("MSSQLSERVER", 1433, route=Route("{sibling}", 1433, read_only=True)),
+            LabInstance("MSSQLSERVER", 1433, on_sibling=True, server_name=SECONDARY_HOST),
+        ),
+        tags=("routing",),
+    ),
+    Scenario(
+        "ag-multi-subnet",
+        "Multi-subnet listener without MultiSubnetFailover",
+        f"The listener {LISTENER} has one address per subnet (RegisterAllProvidersIP=1); only "
+        "the primary's subnet is online, the other drops the port. Without "
+        "MultiSubnetFailover the driver tries the first address and waits out its timeout.",
+        "MultiSubnetFailover=True in the connection string; or RegisterAllProvidersIP=0 and a "
+        "short HostRecordTTL on the listener's cluster resource.",
+        RootCause.PORT_FILTERED,
+        f"Server={LISTENER};Database=Sales" + _LOGIN,
+        (LabInstance("MSSQLSERVER", 1433, on_sibling=True),),
+        browser=BrowserMode.DROPPED,
+        extra_ports=((1433, PortMode.FILTERED),),
+        names=((LISTENER, ("{address}", "{sibling}")),),
+        tags=("listener",),
+    ),
+    Scenario(
+        "ag-multi-subnet-failover",
+        "Multi-subnet listener with MultiSubnetFailover",
+        f"The same listener {LISTENER}; the client says MultiSubnetFailover=True, so the driver "
+        "tries both addresses at once and connects through the live one.",
+        "Nothing to fix; the dead address is the other subnet, online after a failover.",
+        RootCause.OK,
+        f"Server={LISTENER};Database=Sales;MultiSubnetFailover=True" + _LOGIN,
+        (LabInstance("MSSQLSERVER", 1433, on_sibling=True),),
+        browser=BrowserMode.DROPPED,
+        extra_ports=((1433, PortMode.FILTERED),),
+        names=((LISTENER, ("{address}", "{sibling}")),),
+        tags=("listener",),
+    ),
+)
+
+# The dedicated admin connection, named pipes, Analysis Services, NAT, a rename half done.
+OTHER_WAYS_IN: Final[tuple[Scenario, ...]] = (
+    Scenario(
+        "dac-remote-off",
+        "Dedicated admin connection from another machine, remote admin connections off",
+        "admin:host asks the Browser for the DAC port (1434) and connects there, but the DAC "
+        "listens on 127.0.0.1 only: 'remote admin connections' is 0, as after installation.",
+        "EXEC sp_configure 'remote admin connections', 1; RECONFIGURE; or use the DAC on the "
+        "server itself (sqlcmd -S admin:localhost).",
+        RootCause.PORT_REFUSED,
+        "Server=admin:{address}" + _LOGIN,
+        (LabInstance("MSSQLSERVER", 1433, dac_port=DAC_PORT, remote_dac=False),),
+        tags=("dac",),
+    ),
+    Scenario(
+        "dac-named",
+        "Dedicated admin connection to a named instance",
+        "admin:host\\SALES: the Browser gives the DAC port of SALES (CLNT_UCAST_DAC), remote "
+        "admin connections are on, and the DAC answers there.",
+        "Nothing to fix: the DAC port comes from the Browser, never from 1433.",
+        RootCause.OK,
+        "Server=admin:{address}\\SALES" + _LOGIN,
+        (LabInstance("SALES", DYNAMIC_PORT, dac_port=NAMED_DAC_PORT),),
+        tags=("dac",),
+    ),
+    Scenario(
+        "named-pipes-no-smb",
+        "Named pipes from another machine, SMB closed",
+        "The connection asks for named pipes (np:); the instance answers on TCP 1433, but "
+        "nothing listens on SMB port 445, which remote named pipes travel over.",
+        "Use TCP (tcp:host,1433), or start the Server service and open TCP 445.",
+        RootCause.PORT_REFUSED,
+        "Server=np:\\\\{address}\\pipe\\sql\\query" + _LOGIN,
+        (_DEFAULT,),
+        tags=("pipes",),
+    ),
+    Scenario(
+        "analysis-services-stopped",
+        "Analysis Services port 2383, its service stopped",
+        "The client wants SQL Server Analysis Services on its default port 2383; the SSAS "
+        "service is stopped, while the database engine runs on 1433.",
+        "Start the Analysis Services service (MSSQLServerOLAPService); SQL Server drivers do not "
+        "speak to Analysis Services.",
+        RootCause.PORT_REFUSED,
+        "{address},2383",
+        (_DEFAULT,),
+    ),
+    Scenario(
+        "nat-port-forward",
+        "Through a NAT router's port forward",
+        f"The client connects to port {FORWARDED_PORT}; a router forwards it to the server's "
+        f"real address {INSIDE_ADDRESS} port 1433, which the server itself reports.",
+        "Nothing to fix; know that clients, SPNs and certificates see the outside name and "
+        "port, the server the inside ones.",
+        RootCause.OK,
+        f"Server={{address}},{FORWARDED_PORT}" + _LOGIN,
+        (LabInstance("MSSQLSERVER", FORWARDED_PORT, inside=(INSIDE_ADDRESS, 1433)),),
+    ),
+    Scenario(
+        "renamed-not-restarted",
+        "Renamed host: sp_addserver run, the service not restarted",
+        "After the rename, sp_dropserver 'OLDHOST' and sp_addserver 'SQLHOST01', 'local' were "
+        "run, but the service was not restarted: sys.servers says SQLHOST01, @@SERVERNAME "
+        "still OLDHOST.",
+        "Restart the SQL Server service; nothing else.",
+        RootCause.OK,
+        "Server={address}" + _LOGIN,
+        (_DEFAULT,),
+        server_name="OLDHOST",
+        registered_name=LAB_HOST,
     ),
 )
 
@@ -336,13 +636,17 @@ SCENARIOS: Final[tuple[Scenario, ...]] = (
     Scenario(
         "encryption-unsupported",
         "Encrypt=yes against a server without TLS",
-        "The client insists on encryption, but the server has no certificate configured and "
-        "answers that it does not support encryption.",
-        "Configure a certificate on the server, or (knowingly) Encrypt=no.",
+        "The client insists on encryption, but the endpoint is not Microsoft's: a TDS proxy (or "
+        "a Babelfish endpoint) with no TLS configured, which answers that it does not support "
+        "encryption. Every SQL Server since 2005 makes itself a certificate and encrypts at "
+        "least the login; only SQL Server 2000 and such endpoints answer NOT_SUP.",
+        "Configure TLS on the endpoint, or (knowingly) Encrypt=no.",
         RootCause.ENCRYPTION_MISMATCH,
         "Server={address};Encrypt=yes" + _LOGIN,
         (_DEFAULT,),
         encryption=Encryption.NOT_SUP,
+        certificate=None,
+        why_no_tls="a non-Microsoft TDS endpoint with no TLS configured",
     ),
     Scenario(
         "renamed-host",
@@ -395,6 +699,8 @@ SCENARIOS: Final[tuple[Scenario, ...]] = (
         (_DEFAULT,),
         login_stalls=True,
     ),
+    *ROUTED_SCENARIOS,
+    *OTHER_WAYS_IN,
 )
 
 BY_NAME: Final = {scenario.name: scenario for scenario in SCENARIOS}

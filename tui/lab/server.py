@@ -1,5 +1,8 @@
 """Serve one scenario on its own loopback address: the Browser on UDP 1434, SQL Server and the
-scenario's other listeners on TCP. Plain asyncio; stops without leaking tasks or sockets."""
+scenario's other listeners on TCP, the dedicated admin connection where it listens, and the
+scenario's own DNS names on UDP 53 (or a free port, without the right to bind 53). A scenario
+with a second node (a secondary replica, a second subnet) serves it on a second loopback address,
+the sibling. Plain asyncio; stops without leaking tasks or sockets."""
 
 from __future__ import annotations
 
@@ -17,11 +20,27 @@ from typing import Final
 
 from tui.lab.browser import BrowserProtocol
 from tui.lab.certs import Material, make_material, server_context
+from tui.lab.dns import DnsProtocol
 from tui.lab.scenarios import BrowserMode, PortMode, Scenario
-from tui.lab.tds_server import TdsServer
+from tui.lab.tds_server import Placement, TdsServer
 
 _Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 BROWSER_PORT: Final = 1434
+DNS_PORT: Final = 53
+
+
+def sibling_of(address: str) -> str:
+    """The second loopback address of a scenario on `address`: the third octet moved by one
+    (127.0.0.10 and 127.0.1.10), so both stay inside 127.0.0.0/8."""
+    parts = address.split(".")
+    if len(parts) != 4 or parts[0] != "127":
+        raise ValueError(
+            f"a scenario with a second node needs an IPv4 loopback address, not {address}"
+        )
+    parts[2] = str((int(parts[2]) + 1) % 256)
+    return ".".join(parts)
+
+
 HTTP_ANSWER: Final = (
     b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Type: text/html\r\n"
     b"Content-Length: 0\r\nConnection: close\r\n\r\n"
@@ -38,6 +57,8 @@ _TLS_VERSIONS: Final = {
 class LabServer:
     scenario: Scenario
     address: str
+    sibling: str | None = None  # the second node's address; derived when the scenario has one
+    dns_port: int = DNS_PORT  # 0: any free port (the port bound is kept here)
     material: Material | None = None
     ca_file: Path | None = None  # the test CA, for SSL_CERT_FILE when the scenario trusts it
     _servers: list[asyncio.Server] = field(default_factory=list)
@@ -45,13 +66,26 @@ class LabServer:
     _sockets: list[socket.socket] = field(default_factory=list)
     _clients: set[asyncio.Task[None]] = field(default_factory=set)
     browser: BrowserProtocol | None = None
+    dns: DnsProtocol | None = None
+    handlers: list[TdsServer] = field(default_factory=list)  # one per instance
+
+    def __post_init__(self) -> None:
+        if self.sibling is None and self.scenario.needs_sibling:
+            self.sibling = sibling_of(self.address)
 
     @property
     def target(self) -> str:
-        return self.scenario.target_for(self.address)
+        return self.scenario.target_for(self.address, self.sibling)
+
+    @property
+    def dns_server(self) -> str | None:
+        """`--dns-server` for this scenario's names, when it has any."""
+        if self.dns is None:
+            return None
+        return f"{self.address}:{self.dns_port}"
 
     def ports(self) -> list[int]:
-        found = [i.port for i in self.scenario.instances if i.port is not None]
+        found = [i.port for i in self.scenario.instances if i.port is not None and not i.on_sibling]
         return found + [port for port, _ in self.scenario.extra_ports]
 
     async def start(self) -> LabServer:
@@ -81,6 +115,8 @@ class LabServer:
                 strict_context = server_context(
                     self.material, alpn=("tds/8.0",), min_version=ssl.TLSVersion.TLSv1_2
                 )
+        if scenario.names:
+            await self._serve_dns(loop, family)
         if scenario.browser is not BrowserMode.STOPPED:
             silent = scenario.browser is BrowserMode.DROPPED
             transport, protocol = await loop.create_datagram_endpoint(
@@ -90,40 +126,64 @@ class LabServer:
             )
             self._udp.append(transport)
             self.browser = protocol
+        placement = Placement(self.address, self.sibling)
         for instance in scenario.instances:
-            if instance.port is None:
-                continue
-            handler = TdsServer(scenario, instance, tls_context, strict_context)
-            await self._listen(instance.port, handler.handle)
-        for port, mode in scenario.extra_ports:
-            if mode is PortMode.FILTERED:
-                self._full_backlog(port, family)
-            else:
-                await self._listen(port, _handlers[mode])
+            where = self.sibling if instance.on_sibling else self.address
+            assert where is not None
+            handler = TdsServer(scenario, instance, tls_context, strict_context, placement)
+            self.handlers.append(handler)
+            if instance.port is not None:
+                await self._listen(where, instance.port, handler.handle)
+            if instance.dac_port is not None and instance.remote_dac:
+                await self._listen(where, instance.dac_port, handler.handle)
+        for where, ports in (
+            (self.address, scenario.extra_ports),
+            (self.sibling, scenario.sibling_ports),
+        ):
+            for port, mode in ports:
+                assert where is not None
+                if mode is PortMode.FILTERED:
+                    self._full_backlog(where, port, family)
+                else:
+                    await self._listen(where, port, _handlers[mode])
 
-    async def _listen(self, port: int, handler: _Handler) -> None:
+    async def _serve_dns(
+        self, loop: asyncio.AbstractEventLoop, family: socket.AddressFamily
+    ) -> None:
+        names = self.scenario.resolved_names(self.address, self.sibling)
+        try:
+            transport, protocol = await loop.create_datagram_endpoint(
+                lambda: DnsProtocol(names), local_addr=(self.address, self.dns_port), family=family
+            )
+        except PermissionError:  # port 53 needs privileges: any free port, said by dns_server
+            transport, protocol = await loop.create_datagram_endpoint(
+                lambda: DnsProtocol(names), local_addr=(self.address, 0), family=family
+            )
+        self.dns_port = int(transport.get_extra_info("sockname")[1])
+        self._udp.append(transport)
+        self.dns = protocol
+
+    async def _listen(self, address: str, port: int, handler: _Handler) -> None:
         def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.ensure_future(handler(reader, writer))
             self._clients.add(task)
             task.add_done_callback(self._clients.discard)
 
-        server = await asyncio.start_server(
-            tracked, self.address, port, reuse_address=True, backlog=512
-        )
+        server = await asyncio.start_server(tracked, address, port, reuse_address=True, backlog=512)
         self._servers.append(server)
 
-    def _full_backlog(self, port: int, family: socket.AddressFamily) -> None:
+    def _full_backlog(self, address: str, port: int, family: socket.AddressFamily) -> None:
         """listen(0) and connections never accepted: further SYNs go unanswered, like a DROP."""
         listener = socket.socket(family, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((self.address, port))
+        listener.bind((address, port))
         listener.listen(0)
         self._sockets.append(listener)
         for _ in range(4):
             filler = socket.socket(family, socket.SOCK_STREAM)
             filler.setblocking(False)
             with contextlib.suppress(BlockingIOError):
-                filler.connect_ex((self.address, port))
+                filler.connect_ex((address, port))
             self._sockets.append(filler)
 
     async def stop(self) -> None:

@@ -67,7 +67,8 @@ FINDING_TEXT: Final = {
     Finding.RESOLVERS_DISAGREE: "this machine's resolver and DNS give different answers "
     "(cache, DNS suffix, or another name service)",
     Finding.MULTIPLE_ADDRESSES: "the name has several addresses: an availability group "
-    "listener or a multi-subnet cluster? Use MultiSubnetFailover=True",
+    "listener or a multi-subnet cluster, where a client without MultiSubnetFailover=True tries "
+    "them one at a time, in order",
     Finding.LOOPBACK_FOR_REMOTE_NAME: "a remote name resolves to a loopback address: "
     "connections stay on this machine",
     Finding.REVERSE_MISMATCH: "the reverse lookup gives another machine's name "
@@ -95,6 +96,7 @@ class RecordLookup:
     canonical_name: str | None = None  # after CNAMEs
     detail: str = ""
     elapsed_ms: float = 0.0
+    cnames: tuple[str, ...] = ()  # every CNAME target on the way (a privatelink name, say)
 
     def evidence(self) -> Evidence:
         return {
@@ -103,6 +105,7 @@ class RecordLookup:
             "values": list(self.values),
             "qname": self.qname,
             "canonical_name": self.canonical_name,
+            "cnames": list(self.cnames),
             "detail": self.detail,
             "elapsed_ms": self.elapsed_ms,
         }
@@ -364,6 +367,12 @@ async def _ask(
         detail = f"{type(error).__name__}: {error}"
         return RecordLookup(rdtype, DnsStatus.ERROR, detail=detail, elapsed_ms=took())
     values = tuple(_unique([_rdata_text(rdata, rdtype) for rdata in answer]))
+    chain = [
+        _text(rdata.target) or ""
+        for rrset in (answer.response.answer if answer.response else ())
+        if rrset.rdtype == dns.rdatatype.CNAME
+        for rdata in rrset
+    ]
     return RecordLookup(
         rdtype,
         DnsStatus.RESOLVED,
@@ -371,6 +380,7 @@ async def _ask(
         qname=_text(answer.qname),
         canonical_name=_text(answer.canonical_name),
         elapsed_ms=took(),
+        cnames=tuple(name for name in chain if name)[:16],
     )
 
 

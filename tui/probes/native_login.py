@@ -52,6 +52,7 @@ class LoginResult:
     query_detail: str | None = None  # why the diagnostic query gave no row
     answer_bytes: bytes = b""  # the first bytes of the server's answer to the login
     answer_count: int = 0  # how many bytes of it came
+    routing: tokens.Routing | None = None  # the login answer sends the client on (type 20)
 
     @property
     def errors(self) -> tuple[tokens.ServerMessage, ...]:
@@ -85,6 +86,9 @@ class LoginResult:
             "query_detail": self.query_detail,
             "answer_first_bytes_hex": self.answer_bytes.hex(),
             "answer_bytes": self.answer_count,
+            "routing": (
+                {"host": self.routing.host, "port": self.routing.port} if self.routing else None
+            ),
             "timeout_s": self.timeout,
             "elapsed_ms": self.elapsed_ms,
         }
@@ -131,9 +135,12 @@ async def probe_login(
     host_name: str = "sqlreach",
     server_name: str | None = None,
     query: bool = True,
+    read_only: bool = False,
 ) -> LoginResult:
     """Log in with TDS 7.4, read every token the server sends back, then (after a good login)
-    run the diagnostic query of `serverinfo` on the same connection."""
+    run the diagnostic query of `serverinfo` on the same connection. `read_only` sets LOGIN7's
+    read-only intent (ApplicationIntent=ReadOnly). A login answered with a routing ENVCHANGE is
+    not followed here: `routing` says where it was sent, and the diagnosis follows it."""
     clock = Stopwatch(timeout)
     secret = password.reveal() if password is not None else ""
 
@@ -162,6 +169,7 @@ async def probe_login(
             query_detail=query_detail,
             answer_bytes=_scrub(bytes(answer.first), secret) if answer else b"",
             answer_count=answer.count if answer else 0,
+            routing=got.routing,
         )
 
     try:
@@ -178,9 +186,18 @@ async def probe_login(
     try:
         async with asyncio.timeout(clock.remaining()):  # one deadline for the whole exchange
             status, text, parsed = await _log_in(
-                link, login, user, secret, database, host_name, server_name or address, clock
+                link,
+                login,
+                user,
+                secret,
+                database,
+                host_name,
+                server_name or address,
+                clock,
+                read_only=read_only,
             )
-            if status is LoginStatus.OK and query:
+            if status is LoginStatus.OK and query and parsed.routing is None:
+                # a routed login is over here: the client logs in again elsewhere
                 info, query_detail = await _diagnostic_query(link, parsed.tds_version)
                 return result(status, text, parsed, info, query_detail)
         return result(status, text, parsed)
@@ -246,8 +263,11 @@ async def _log_in(
     host_name: str,
     server_name: str,
     clock: Stopwatch,
+    *,
+    read_only: bool = False,
 ) -> tuple[LoginStatus, str, _Reply]:
-    """PRELOGIN, TLS when the server offers it, LOGIN7, and the server's answer read."""
+    """PRELOGIN, TLS when the server offers it, LOGIN7 (with the read-only intent when asked),
+    and the server's answer read."""
     await link.send(
         tds.encode_message(
             tds.PacketType.PRELOGIN, prelogin.build_client_prelogin(encryption=Encryption.OFF)
@@ -261,6 +281,7 @@ async def _log_in(
         database=database,
         host_name=host_name,
         server_name=server_name,
+        read_only=read_only,
     )
     message = tds.encode_message(tds.PacketType.LOGIN7, packet)
     if server is Encryption.NOT_SUP:
@@ -347,6 +368,7 @@ class _Reply:
     database: str | None = None
     encryption: str | None = None
     tds_version: int = login7.TDS74
+    routing: tokens.Routing | None = None
 
 
 def _read_login_reply(payload: bytes, encryption: str) -> tuple[LoginStatus, str, _Reply]:
@@ -359,13 +381,23 @@ def _read_login_reply(payload: bytes, encryption: str) -> tuple[LoginStatus, str
         for t in parsed
         if isinstance(t, tokens.EnvChange) and t.type == tokens.ENV_DATABASE
     ]
+    routes = [t.routing for t in parsed if isinstance(t, tokens.EnvChange) and t.routing]
     reply = _Reply(
         messages,
         acks[0].prog_name if acks else None,
         databases[-1] if databases else None,
         encryption,
         acks[0].tds_version if acks else login7.TDS74,
+        routes[-1] if routes else None,
     )
+    if acks and reply.routing is not None:
+        where = reply.routing
+        return (
+            LoginStatus.OK,
+            f"logged in ({acks[0].prog_name}), and sent on: the answer routes the client to "
+            f"{where.host} port {where.port}",
+            reply,
+        )
     if acks:
         return (
             LoginStatus.OK,

@@ -26,6 +26,11 @@ COLUMNS: Final = (
     "auth_scheme",
     "encrypt_option",
     "listening_ports",
+    "sys_servers_name",
+    "local_net_address",
+    "local_tcp_port",
+    "client_net_address",
+    "remote_access",
 )
 
 # CONNECTIONPROPERTY needs no permission; sys.dm_exec_connections and the listener DMV need VIEW
@@ -65,7 +70,13 @@ SELECT @@SERVERNAME AS server_name,
     @net_transport AS net_transport,
     @auth_scheme AS auth_scheme,
     @encrypt_option AS encrypt_option,
-    @listening AS listening_ports;"""
+    @listening AS listening_ports,
+    CONVERT(nvarchar(128), (SELECT name FROM sys.servers WHERE server_id = 0)) AS sys_servers_name,
+    CONVERT(nvarchar(48), CONNECTIONPROPERTY('local_net_address')) AS local_net_address,
+    CONVERT(nvarchar(10), CONNECTIONPROPERTY('local_tcp_port')) AS local_tcp_port,
+    CONVERT(nvarchar(48), CONNECTIONPROPERTY('client_net_address')) AS client_net_address,
+    CONVERT(nvarchar(10), (SELECT value_in_use FROM sys.configurations
+        WHERE name = N'remote access')) AS remote_access;"""
 
 _AUTH_WORDS: Final = {
     "SQL": "SQL Server authentication",
@@ -86,6 +97,11 @@ class ServerInfo:
     auth_scheme: str | None = None
     encrypt_option: str | None = None
     listening_ports: str | None = None
+    sys_servers_name: str | None = None  # sys.servers, server_id 0: what sp_addserver set
+    local_net_address: str | None = None  # where this session arrived, as the server sees it
+    local_tcp_port: str | None = None
+    client_net_address: str | None = None
+    remote_access: str | None = None  # sp_configure 'remote access' (server-to-server RPC)
 
     @classmethod
     def from_row(cls, columns: Sequence[str], values: Sequence[object]) -> ServerInfo:
@@ -118,6 +134,37 @@ class ServerInfo:
         if not self.server_name or "\\" not in self.server_name:
             return None
         return self.server_name.split("\\", 1)[1]
+
+    @property
+    def restart_pending(self) -> bool:
+        """sp_dropserver / sp_addserver already ran (sys.servers names this machine) but the
+        service was not restarted: @@SERVERNAME still reads the old name until it is."""
+        registered = (self.sys_servers_name or "").split("\\", 1)[0]
+        return bool(
+            self.renamed
+            and registered
+            and self.machine_name
+            and registered.casefold() == self.machine_name.casefold()
+        )
+
+    def forwarded(self, address: str | None, port: int | None) -> str | None:
+        """A sentence when this session arrived at another address or port than the one
+        connected to: a NAT router or a port forward sits on the way."""
+        seen_port = self.local_tcp_port
+        local = (self.local_net_address or "").strip()
+        if not local or not address:
+            return None
+        other_port = bool(port and seen_port and seen_port.strip() != str(port))
+        other_address = _plain(local) != _plain(address)
+        if not (other_port or other_address):
+            return None
+        inside = f"{local} port {seen_port}" if seen_port else local
+        return (
+            f"You connect to {address} port {port}, but the server sees this session arrive at "
+            f"{inside}: a NAT router or a port forward sits between. Clients, SPNs and "
+            "certificates see the outside address and port; the forward is one more thing "
+            "that must stay in place."
+        )
 
     def registered_name(self) -> str | None:
         """What `sp_addserver` should register: the machine, plus the instance if named."""
@@ -192,6 +239,13 @@ class ServerInfo:
         if self.encrypt_option is None:
             document["encrypt_option_note"] = "not reported (needs VIEW SERVER STATE)"
         return document
+
+
+def _plain(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address.strip("[]").split("%")[0]))
+    except ValueError:
+        return address.strip().casefold()
 
 
 def _text(value: object) -> str | None:

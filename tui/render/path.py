@@ -1,7 +1,9 @@
 """The connection's path as a picture: each hop passed, failed, skipped or not reached.
 
 People would rather look than read. The same `HopState` list is drawn as text in the terminal
-and Markdown, and as SVG in the HTML export.
+and Markdown, and as SVG in the HTML export. A walk that followed a redirect (an Azure SQL
+gateway, read-only routing) draws the second hop's name, port, server, TLS and login after the
+first hop's; a walk without one draws only the first hop.
 """
 
 from __future__ import annotations
@@ -12,7 +14,15 @@ from enum import StrEnum
 
 from tui.engine.model import Status, StepRecord
 from tui.engine.walk import Diagnosis
-from tui.knowledge.causes import HOPS, REGISTRY, Hop, RootCause
+from tui.knowledge.causes import (
+    FIRST_HOPS,
+    HOPS,
+    REGISTRY,
+    ROUTED_HOPS,
+    ROUTED_TWIN,
+    Hop,
+    RootCause,
+)
 from tui.safe.sanitise import visible
 
 ORDER: tuple[Hop, ...] = HOPS  # left to right, as the cause registry lists them
@@ -67,11 +77,15 @@ def hop_states(records: Sequence[StepRecord], cause: RootCause | None = None) ->
     by_hop: dict[Hop, list[StepRecord]] = {}
     for record in records:
         by_hop.setdefault(record.hop, []).append(record)
-    reached = max((ORDER.index(record.hop) for record in records), default=-1)
+    routed = any(record.hop in ROUTED_HOPS for record in records)
+    order = HOPS if routed else FIRST_HOPS
+    reached = max((order.index(record.hop) for record in records), default=-1)
     failing = REGISTRY[cause].hop if cause is not None and cause in REGISTRY else None
+    if failing is not None and records and records[-1].hop in ROUTED_HOPS:
+        failing = ROUTED_TWIN.get(failing, records[-1].hop)  # the routed hop's own failure
     states: list[HopState] = []
-    host = _host(records)
-    for index, hop in enumerate(ORDER):
+    host = _host([record for record in records if record.hop not in ROUTED_HOPS])
+    for index, hop in enumerate(order):
         hop_records = by_hop.get(hop, [])
         if hop is Hop.HOST and not hop_records and host is not None:
             states.append(HopState(hop, host[0], host[1]))
@@ -89,8 +103,8 @@ def hop_states(records: Sequence[StepRecord], cause: RootCause | None = None) ->
             states.append(HopState(hop, HopMark.SKIPPED, "not needed"))
         else:
             states.append(HopState(hop, HopMark.NOT_REACHED, "not reached"))
-    if failing is not None and failing is not Hop.CLIENT:
-        at = ORDER.index(failing)
+    if failing is not None and failing is not Hop.CLIENT and failing in order:
+        at = order.index(failing)
         if states[at].mark is not HopMark.FAILED:
             detail = records[-1].summary if records else states[at].detail
             states[at] = HopState(failing, HopMark.FAILED, detail)

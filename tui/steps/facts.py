@@ -29,6 +29,7 @@ class Endpoint(Fact):
     addresses: tuple[str, ...] = ()
     address: str | None = None
     port_from_browser: bool = False
+    fqdn: str | None = None  # the full name, when the host is short and DNS gave it back
 
     def moved(
         self,
@@ -37,9 +38,11 @@ class Endpoint(Fact):
         address: str | None = None,
         port: int | None = None,
         port_from_browser: bool | None = None,
+        fqdn: str | None = None,
     ) -> Endpoint:
         return replace(
             self,
+            fqdn=self.fqdn if fqdn is None else fqdn,
             addresses=self.addresses if addresses is None else addresses,
             address=self.address if address is None else address,
             port=self.port if port is None else port,
@@ -128,6 +131,7 @@ class ServerAnswer(Fact):
     version: str  # "SQL Server 2022, 16.0.1000"
     encryption: Encryption | None  # None: TDS 8 strict (no pre-login answer to read it from)
     strict_only: bool = False
+    build: tuple[int, ...] | None = None  # the pre-login's VERSION: 11.0.2100
 
 
 @dataclass(frozen=True)
@@ -177,3 +181,133 @@ class Renamed(Fact):
     key: ClassVar[str] = "renamed"
     old: str
     new: str
+
+
+# -- a name with several addresses, judged as the client connects ------------------------------
+
+
+@dataclass(frozen=True)
+class Listener(Fact):
+    """A name with several addresses (an availability group listener, a multi-subnet cluster):
+    which answered, and which one the person's client meets first."""
+
+    key: ClassVar[str] = "listener"
+    addresses: str  # "10.1.0.5, 10.2.0.5", in the order the client tries them
+    first: str  # the address a client without MultiSubnetFailover tries first
+    live: str | None = None  # one that accepted, when any did
+    dead: str | None = None  # the ones that did not, joined
+
+
+# -- a redirect: the second hop -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Redirect(Fact):
+    """The login's answer sent the client on (routing ENVCHANGE): to where, and who did it."""
+
+    key: ClassVar[str] = "redirect"
+    host: str
+    port: int
+    by: str  # "the Azure SQL gateway (Redirect connection policy)"
+    azure: bool = False
+    read_only: bool = False  # read-only routing of an availability group
+
+
+@dataclass(frozen=True)
+class Routed(Fact):
+    """Where the redirected connection goes: the routed name, its addresses and the one used."""
+
+    key: ClassVar[str] = "routed"
+    replaceable: ClassVar[bool] = True
+    host: str
+    port: int
+    addresses: tuple[str, ...] = ()
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class RoutedDnsFailure(Fact):
+    key: ClassVar[str] = "routed_dns"
+    detail: str
+
+
+@dataclass(frozen=True)
+class RoutedTcp(Fact):
+    key: ClassVar[str] = "routed_tcp"
+    detail: str
+
+
+@dataclass(frozen=True)
+class RoutedServer(Fact):
+    key: ClassVar[str] = "routed_server"
+    version: str
+    encryption: Encryption | None
+
+
+@dataclass(frozen=True)
+class RoutedPreloginFailure(Fact):
+    key: ClassVar[str] = "routed_prelogin"
+    detail: str
+
+
+@dataclass(frozen=True)
+class RoutedTls(TlsFindings):
+    """What each client would do against the routed server's TLS, with the routed name."""
+
+    key: ClassVar[str] = "routed_tls"
+
+
+@dataclass(frozen=True)
+class RoutedLogin(LoginFacts):
+    """The login repeated at the routed host and port, as drivers repeat it."""
+
+    key: ClassVar[str] = "routed_login"
+
+
+# -- Azure SQL, the dedicated admin connection, other transports -------------------------------
+
+
+@dataclass(frozen=True)
+class AzureRefusal(Fact):
+    """An Azure SQL error at login, with what its text names (the client's address)."""
+
+    key: ClassVar[str] = "azure"
+    number: int
+    client_ip: str | None = None
+    server: str | None = None  # the logical server's short name (az --server takes it)
+
+
+@dataclass(frozen=True)
+class DacPort(Fact):
+    """Where the dedicated admin connection listens, and how that was learned."""
+
+    key: ClassVar[str] = "dac"
+    port: int
+    how: str
+
+
+@dataclass(frozen=True)
+class Transport(Fact):
+    """A connection that does not go over TCP to SQL Server: what it is, and what could be
+    checked from here."""
+
+    key: ClassVar[str] = "transport"
+    kind: str  # "named pipes", "shared memory", "LocalDB"
+    detail: str
+
+
+@dataclass(frozen=True)
+class Smb(Fact):
+    """What TCP 445 (SMB, which remote named pipes travel over) said."""
+
+    key: ClassVar[str] = "smb"
+    detail: str
+    tcp: str  # what the instance's TCP port said, for comparison
+
+
+@dataclass(frozen=True)
+class ServiceAccount(Fact):
+    """The account the instance's service runs as, read on the server itself."""
+
+    key: ClassVar[str] = "service_account"
+    account: str

@@ -23,25 +23,33 @@ from typing import Any, Final
 from tui.engine.context import Context
 from tui.engine.facts import Fact
 from tui.engine.model import Observation, Status
-from tui.knowledge import login_errors
+from tui.knowledge import azure, login_errors
 from tui.knowledge.login_errors import Decoded, Outcome, Reply
-from tui.probes import native_login
 from tui.probes import odbc_login as odbc
 from tui.probes.base import in_daemon_thread
 from tui.probes.native_login import LoginResult, LoginStatus
 from tui.probes.odbc_login import Drivers, KerberosState, OdbcLoginResult, OdbcStatus
 from tui.probes.serverinfo import ServerInfo
-from tui.steps.facts import LoginFacts, Renamed, ServerAnswer
+from tui.steps.facts import AzureRefusal, LoginFacts, Redirect, Renamed, ServerAnswer
 from tui.steps.ids import S
+from tui.steps.native import CLIENT, native_login_at
 from tui.steps.prelogin import where
+from tui.steps.routed import redirect_of
 from tui.target import Source, Target
 from tui.wire.prelogin import Encryption
 
-NATIVE_CLIENT: Final = "sqlreach's own TDS login"
+NATIVE_CLIENT: Final = CLIENT
 _NO_KERBEROS: Final[tuple[str, ...]] = ("get-kerberos-ticket", "register-spn")
 _NO_DRIVER: Final[tuple[str, ...]] = ("install-odbc-driver-18", "install-freetds")
 # Every fix the login step may name (per decoded failure, or after a good login).
-FIX_IDS: Final = login_errors.fix_ids() | {*_NO_KERBEROS, *_NO_DRIVER, "restart-after-rename"}
+FIX_IDS: Final = login_errors.fix_ids() | {
+    *_NO_KERBEROS,
+    *_NO_DRIVER,
+    "restart-after-rename",
+    "restart-after-addserver",
+    "check-port-forward",
+    "check-remote-access",
+}
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,7 @@ class LoginOutcome(StrEnum):
     """The login step's outcomes: the decoded failures (`login_errors.Outcome`) and success."""
 
     OK = "ok"
+    ROUTED = "routed"  # a good login, answered with a routing ENVCHANGE: the second hop follows
     LOGIN_FAILED = Outcome.LOGIN_FAILED.value
     KERBEROS = Outcome.KERBEROS.value
     NO_WINDOWS_AUTH = "no-windows-auth"
@@ -215,7 +224,54 @@ async def login(context: Context) -> Observation:
     assert plan.driver is not None
     odbc_result = await _odbc(context, plan.driver)
     evidence["login"] = odbc_result.evidence()
+    routed = await _routed_behind(context, odbc_result, evidence, who)
+    if routed is not None:
+        return routed
     return await _from_odbc(context, odbc_result, evidence, who)
+
+
+async def _routed_behind(
+    context: Context, result: OdbcLoginResult, evidence: dict[str, Any], who: _Who
+) -> Observation | None:
+    """A driver follows a redirect on its own and reports only how the routed hop ended. When
+    its login worked, or failed before the server said a word (a timeout, a name), the native
+    login asks the first hop itself: a routing answer there makes the second hop the place to
+    look, with the driver's own words kept for the verdict."""
+    target = context.target
+    if target.integrated_security or not target.user or target.password is None:
+        return None
+    answered = bool(result.numbers) or result.status is OdbcStatus.NO_ODBC
+    if result.status is not OdbcStatus.OK and answered:
+        return None  # the server answered with an error of its own: no redirect to look for
+    native = await _native(context)
+    evidence["routing_check"] = native.evidence()
+    if native.status is not LoginStatus.OK or native.routing is None:
+        return None
+    redirect = redirect_of(context, native.routing)
+    said = (
+        f"{result.driver} logged in"
+        if result.status is OdbcStatus.OK
+        else f"{result.driver} said: {result.detail}"
+    )
+    summary = (
+        f"the login answer redirects the client to {redirect.host} port {redirect.port} "
+        f"({redirect.by}); {said}"
+    )
+    return _routed(summary, redirect, evidence, who, f"{said} (drivers follow it on their own)")
+
+
+def _routed(
+    summary: str, redirect: Redirect, evidence: dict[str, Any], who: _Who, note: str = ""
+) -> Observation:
+    """A good login whose answer sends the client on: the second hop is next."""
+    return Observation(
+        LoginOutcome.ROUTED,
+        Status.PASS,
+        summary,
+        evidence,
+        facts=(who.said(summary), redirect),
+        notes=(note,) if note else (),
+    )
 
 
 def _who(context: Context) -> str:
@@ -226,21 +282,8 @@ def _who(context: Context) -> str:
 
 
 async def _native(context: Context) -> LoginResult:
-    target = context.target
     address, port = where(context)
-    return await context.probe(
-        ("login", "native", address, port),
-        f"logging in to {address} port {port} as {target.user} ({NATIVE_CLIENT})",
-        lambda: native_login.probe_login(
-            address,
-            port,
-            user=target.user or "",
-            password=target.password,
-            database=target.database,
-            timeout=context.timeout,
-            server_name=target.connect_host,
-        ),
-    )
+    return await native_login_at(context, address, port, context.target.connect_host, NATIVE_CLIENT)
 
 
 async def _odbc(context: Context, driver: str) -> OdbcLoginResult:
@@ -260,6 +303,9 @@ async def _odbc(context: Context, driver: str) -> OdbcLoginResult:
 def _from_native(
     context: Context, result: LoginResult, evidence: dict[str, Any], who: _Who
 ) -> Observation:
+    if result.status is LoginStatus.OK and result.routing is not None:
+        redirect = redirect_of(context, result.routing)
+        return _routed(f"{result.summary()} ({redirect.by})", redirect, evidence, who)
     if result.status is LoginStatus.OK:
         return _logged_in(
             context, result.summary(), result.server_info, result.query_detail, evidence, who
@@ -428,7 +474,19 @@ def _failed(
         "recognised": list(decoded.recognised),
         "fixes": list(decoded.fixes),
     }
-    return who.failed(outcome or decoded.outcome.value, detail, evidence, decoded.fixes)
+    facts: list[Fact] = [who.said(detail)]
+    if login_errors.azure_rule(decoded.rule) and decoded.reply is not None:
+        text = decoded.reply.text
+        number = next((n for n in decoded.reply.numbers if n in decoded.rule.numbers), 0)
+        facts.append(AzureRefusal(number, azure.client_ip(text), azure.server_named(text) or None))
+    return Observation(
+        outcome or decoded.outcome.value,
+        Status.FAIL,
+        detail,
+        evidence,
+        facts=tuple(facts),
+        fixes=decoded.fixes,
+    )
 
 
 def _logged_in(
@@ -447,7 +505,17 @@ def _logged_in(
         said = info.sentence()
         if said:
             notes.append(f"The server says: {said}")
-        if info.renamed:
+        extra: list[str] = []
+        if info.restart_pending:
+            notes.append(
+                f"@@SERVERNAME still says {info.server_name}, but sys.servers already registers "
+                f"{info.sys_servers_name} (the machine is {info.machine_name}): sp_dropserver / "
+                "sp_addserver were run, the service was not restarted. Restart it; running "
+                "them again changes nothing."
+            )
+            extra.append("restart-after-addserver")
+            status = Status.WARN
+        elif info.renamed:
             old, new = info.server_name, info.registered_name()
             notes.append(
                 f"@@SERVERNAME still says {old}, but the machine is {info.machine_name}: the "
@@ -457,8 +525,21 @@ def _logged_in(
             )
             if old and new:
                 facts.append(Renamed(old, new))
-            fixes = ("restart-after-rename",)
+            extra.append("restart-after-rename")
             status = Status.WARN
+        address, port = where(context)
+        forwarded = info.forwarded(address, port)
+        if forwarded:
+            notes.append(forwarded)
+            extra.append("check-port-forward")
+        if info.remote_access is not None and info.remote_access.strip() == "0":
+            notes.append(
+                "'remote access' (SSMS: 'Allow remote connections to this server') is off: it "
+                "governs procedures called from other servers, not client connections, which "
+                "work."
+            )
+            extra.append("check-remote-access")
+        fixes = tuple(extra)
         host_note = info.host_note(context.target.connect_host)
         if host_note:
             notes.append(host_note)

@@ -9,6 +9,7 @@ from typing import Any
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
+from tui.knowledge import azure
 from tui.probes import prelogin as prelogin_probe
 from tui.probes.prelogin import PreloginResult, PreloginStatus
 from tui.probes.tls import TlsResult
@@ -47,17 +48,28 @@ async def prelogin(context: Context) -> Observation:
     result = await ask_prelogin(context, address, port)
     evidence = result.evidence()
     if result.status is PreloginStatus.SQL_SERVER:
-        server = ServerAnswer(result.product, result.encryption)
+        server = ServerAnswer(_product(context, result), result.encryption, build=result.version)
         return Observation(
             PreloginOutcome.SQL_SERVER, Status.PASS, result.summary(), evidence, facts=(server,)
         )
     if result.status is PreloginStatus.NOT_TDS:
+        ssas = port in (2382, 2383)
         return Observation(
             PreloginOutcome.NOT_SQL,
             Status.FAIL,
             result.summary(),
             evidence,
             facts=(PreloginFailure(result.summary()),),
+            notes=(
+                (
+                    f"Port {port} is a port of SQL Server Analysis Services, which speaks its "
+                    "own protocol: connect with an Analysis Services client (MSOLAP, "
+                    "ADOMD.NET), not a SQL Server driver.",
+                )
+                if ssas
+                else ()
+            ),
+            fixes=("start-analysis-services",) if ssas else (),
         )
     tls = await tls_result(context, address, port)
     if tls.strict_only:
@@ -121,3 +133,12 @@ def _unresponsive_detail(result: PreloginResult, tls: TlsResult) -> str:
             "backend, or an instance starting or stopping, does that."
         )
     return f"{result.detail}; {tds8}"
+
+
+def _product(context: Context, result: PreloginResult) -> str:
+    """The product, named as the person knows it: Azure SQL reports 12.0 (2014's number)."""
+    host = azure.recognise(context.facts.get(Endpoint).host)
+    if host is not None and result.version is not None:
+        version = ".".join(str(part) for part in result.version[:3])
+        return f"{host.kind.value}, reporting {version}"
+    return result.product

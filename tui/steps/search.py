@@ -8,12 +8,14 @@ from typing import Any, Final
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
+from tui.probes import tcp
 from tui.probes.base import Stopwatch
 from tui.probes.browser import BrowserResult, BrowserStatus
 from tui.probes.limits import descriptor_budget
 from tui.probes.prelogin import PreloginResult, PreloginStatus, probe_prelogin
 from tui.steps import browser
 from tui.steps.facts import Alias, Endpoint, FoundElsewhere, PortAlias, SearchResult
+from tui.steps.prelogin import ask_prelogin
 from tui.target import DEFAULT_PORT
 
 MIN_TRY: Final = 0.05  # seconds: less than this left is no fair try of a port
@@ -24,6 +26,11 @@ class SearchOutcome(StrEnum):
     ALIAS_WRONG_PORT = "alias-wrong-port"
     STALE_PORT = "stale-port"
     NOT_FOUND = "not-found"
+    DAC_REFUSED = "dac-refused"  # admin: the DAC port refuses: never 'use 1433 instead'
+    ANALYSIS_SERVICES = "analysis-services"  # 2383 is SSAS's port, not the engine's
+
+
+SSAS_PORTS = frozenset({2382, 2383})  # the SSAS redirector (Browser for SSAS) and SSAS itself
 
 
 async def search_elsewhere(context: Context) -> Observation:
@@ -31,6 +38,10 @@ async def search_elsewhere(context: Context) -> Observation:
     endpoint = context.facts.get(Endpoint)
     address = endpoint.address or endpoint.host
     port = endpoint.port or DEFAULT_PORT
+    if target.dac:
+        return await _dac_refused(context, address, port)
+    if port in SSAS_PORTS:
+        return await _analysis_services(context, address, port)
     tried = {port}
     candidates: dict[int, str] = {}
     if port != DEFAULT_PORT:
@@ -161,3 +172,45 @@ def _best_match(
                 if result.port == match.tcp_port:
                     return result
     return sorted(found, key=lambda r: (r.port != DEFAULT_PORT, r.port))[0]
+
+
+async def _dac_refused(context: Context, address: str, port: int) -> Observation:
+    """The DAC port refuses. Whether the engine itself runs is worth saying, but its port is
+    no way in for an admin: connection, so it is never offered as one."""
+    engine_port = DEFAULT_PORT if port != DEFAULT_PORT else None
+    note = ""
+    evidence: dict[str, Any] = {}
+    if engine_port is not None and not context.target.instance:
+        engine = await ask_prelogin(context, address, engine_port)
+        evidence["engine"] = engine.evidence()
+        if engine.status is PreloginStatus.SQL_SERVER:
+            note = (
+                f"The database engine itself answers on port {engine_port} ({engine.product}): "
+                "the instance runs, only its dedicated admin connection is closed to this client."
+            )
+    return Observation(
+        SearchOutcome.DAC_REFUSED,
+        Status.FAIL,
+        f"the dedicated admin connection's port {port} refuses",
+        evidence,
+        notes=(note,) if note else (),
+        fixes=("enable-remote-admin-connections", "dac-on-the-server"),
+    )
+
+
+async def _analysis_services(context: Context, address: str, port: int) -> Observation:
+    other = 2382 if port == 2383 else 2383
+    result = await context.probe(
+        ("tcp", (address,), other),
+        f"connecting to {address} port {other} (Analysis Services)",
+        lambda: tcp.probe_tcp((address,), other, timeout=context.timeout),
+    )
+    said = f"TCP {other}: {result.summary()}"
+    return Observation(
+        SearchOutcome.ANALYSIS_SERVICES,
+        Status.FAIL,
+        f"port {port} is Analysis Services' port; {said}",
+        {"other": result.evidence()},
+        notes=(f"Port {other} (the other Analysis Services port): {result.summary()}.",),
+        fixes=("start-analysis-services",),
+    )

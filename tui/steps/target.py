@@ -12,7 +12,7 @@ from tui.engine.model import Observation, Status
 from tui.knowledge import server_findings
 from tui.probes import local
 from tui.probes.base import in_daemon_thread
-from tui.steps.facts import Alias, AliasProblem, Endpoint
+from tui.steps.facts import Alias, AliasProblem, Endpoint, ServiceAccount
 
 
 class TargetOutcome(StrEnum):
@@ -128,6 +128,9 @@ async def read_server_config(context: Context) -> Observation:
     )
     evidence["findings"] = [finding.to_json() for finding in findings]
     serious = [f for f in findings if f.severity is not server_findings.Severity.INFO]
+    chosen = view.instance(target.instance)
+    account = chosen.service.account if chosen is not None and chosen.service else None
+    facts = (ServiceAccount(account),) if account else ()
     summary = view.summary()
     if serious:
         summary += f"; {len(serious)} finding(s): " + "; ".join(f.title for f in serious)
@@ -136,6 +139,7 @@ async def read_server_config(context: Context) -> Observation:
         Status.WARN if serious else Status.PASS,
         summary,
         evidence,
+        facts=facts,
         notes=tuple(f"On this machine: {f.title}. {f.detail}" for f in serious),
         fixes=tuple(fix for f in serious for fix in f.fix_ids),
     )

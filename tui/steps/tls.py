@@ -50,6 +50,12 @@ class TlsOutcome(StrEnum):
 async def check_tls(context: Context) -> Observation:
     address, port = where(context)
     result = await tls_result(context, address, port)
+    return judge_tls(context, result, TlsFindings)
+
+
+def judge_tls(context: Context, result: TlsResult, kind: type[TlsFindings]) -> Observation:
+    """What each client would do against `result`, as the TLS step's observation; `kind` is
+    the record it keeps (the first hop's, or the routed hop's)."""
     stated = context.answer(S.CLIENT)
     table = build_table(context.target, result, stated if stated != AUTO else None)
     evidence: dict[str, Any] = {
@@ -57,7 +63,7 @@ async def check_tls(context: Context) -> Observation:
         "client": table.inference.to_json(),
         "clients": table.to_json(),
     }
-    findings = _findings(context, result, table)
+    findings = _findings(context, result, table, kind)
     agreement = table.agreement
     if agreement is Agreement.ALL_CONNECT:
         summary = f"{result.summary()}. {_who(table)}: connects. By client: {table.line()}"
@@ -68,8 +74,14 @@ async def check_tls(context: Context) -> Observation:
             f"{table.line()} ({table.inference.how}; say which with --client NAME)."
         )
         summary = f"{result.summary()}. {note}"
+        said = any(earlier.text == note for earlier in context.notes)  # the first hop said it
         return Observation(
-            TlsOutcome.DEPENDS, Status.WARN, summary, evidence, facts=(findings,), notes=(note,)
+            TlsOutcome.DEPENDS,
+            Status.WARN,
+            summary,
+            evidence,
+            facts=(findings,),
+            notes=() if said else (note,),
         )
     deciding = table.deciding
     assert deciding is not None and deciding.check is not None
@@ -151,13 +163,16 @@ def _certificate_sentence(result: TlsResult) -> str:
     )
 
 
-def _findings(context: Context, result: TlsResult, table: Table) -> TlsFindings:
+def _findings(
+    context: Context, result: TlsResult, table: Table, kind: type[TlsFindings]
+) -> TlsFindings:
     target = context.target
     cert = result.certificate
-    return TlsFindings(
+    name = target.connect_host if kind is TlsFindings else result.host
+    return kind(
         summary=result.summary(),
         clients=table.rows(),
-        client_name=target.host_name_in_certificate or target.connect_host or result.host,
+        client_name=target.host_name_in_certificate or name or result.host,
         cert_name=cert.names[0] if cert is not None and cert.names else None,
         cert_issuer=cert.issuer if cert is not None else None,
     )

@@ -19,18 +19,40 @@ from tui.engine.walk import Tree
 from tui.knowledge.causes import Hop
 from tui.knowledge.causes import RootCause as R
 from tui.knowledge.clients import AUTO, FAMILIES
-from tui.steps import browser, dns, error, login, login_wanted, prelogin, search, target, tcp, tls
+from tui.steps import (
+    browser,
+    dac,
+    dns,
+    error,
+    login,
+    login_wanted,
+    prelogin,
+    routed,
+    search,
+    target,
+    tcp,
+    tls,
+    transport,
+)
 from tui.steps import facts as f
 from tui.steps.browser import BrowserOutcome
+from tui.steps.dac import DacOutcome
 from tui.steps.dns import DnsOutcome
 from tui.steps.error import ErrorOutcome
 from tui.steps.ids import S
 from tui.steps.login import LoginOutcome
 from tui.steps.prelogin import PreloginOutcome
+from tui.steps.routed import (
+    RoutedDnsOutcome,
+    RoutedLoginOutcome,
+    RoutedPreloginOutcome,
+    RoutedTcpOutcome,
+)
 from tui.steps.search import SearchOutcome
 from tui.steps.target import ServerConfigOutcome, TargetOutcome
 from tui.steps.tcp import TcpOutcome
 from tui.steps.tls import TlsOutcome
+from tui.steps.transport import LocalOutcome, SmbOutcome
 from tui.steps.verdict import conclude
 
 
@@ -52,6 +74,181 @@ class Answers:
         if self.client is not None:
             answers[S.CLIENT] = self.client
         return answers
+
+
+# The second hop: where a redirect sends the login (design.md: the root cause is the failing
+# hop's own code, and the summary names the redirect).
+_SENT_ON = (
+    "The login to {endpoint.host} works, but {redirect.by} sends it on to {redirect.host} port "
+    "{redirect.port}"
+)
+_DRIVERS_FOLLOW = "Drivers follow the redirect on their own, so this is where the application fails"
+
+ROUTED_STEPS: Final[tuple[Step, ...]] = (
+    Step(
+        id=S.ROUTED_DNS,
+        title="Resolve the name the login was redirected to",
+        why=(
+            "An Azure SQL gateway in Redirect mode, and an availability group's primary for a "
+            "read-intent login, answer a good login by sending the client elsewhere. The "
+            "driver then starts over with the new name: if this client cannot resolve it, "
+            "every connection fails although the first server answered."
+        ),
+        source="MS-TDS ENVCHANGE type 20 (routing); Azure SQL connectivity architecture",
+        hop=Hop.ROUTED_NAME,
+        action=routed.resolve_routed,
+        gives={
+            RoutedDnsOutcome.RESOLVED: (f.Routed,),
+            RoutedDnsOutcome.NOT_RESOLVED: (f.RoutedDnsFailure,),
+        },
+        outcomes={
+            RoutedDnsOutcome.RESOLVED: Next(S.ROUTED_TCP),
+            RoutedDnsOutcome.NOT_RESOLVED: Conclude(
+                R.NAME_NOT_RESOLVED,
+                _SENT_ON
+                + ", and that name does not resolve here: {routed_dns.detail} "
+                + _DRIVERS_FOLLOW
+                + " (ODBC Driver 18: 'TCP Provider: Error code 0x2AF9').",
+                (),
+            ),
+        },
+    ),
+    Step(
+        id=S.ROUTED_TCP,
+        title="Open a TCP connection to the redirected port",
+        why=(
+            "Azure SQL's Redirect policy sends clients to the node that holds the database, on "
+            "a port from 11000 to 11999; a firewall that allows only 1433 lets the first "
+            "connection through and drops the second. A read-only routing list can name a "
+            "secondary whose port is closed the same way."
+        ),
+        source="Azure SQL connectivity architecture (Redirect: outbound 11000-11999)",
+        hop=Hop.ROUTED_PORT,
+        action=routed.connect_routed,
+        gives={outcome: (f.Routed, f.RoutedTcp) for outcome in RoutedTcpOutcome},
+        outcomes={
+            RoutedTcpOutcome.CONNECTED: Next(S.ROUTED_PRELOGIN),
+            RoutedTcpOutcome.REFUSED: Conclude(
+                R.PORT_REFUSED,
+                _SENT_ON + ", and {routed.address} refuses TCP {redirect.port} (10061): nothing "
+                "listens there. " + _DRIVERS_FOLLOW + ".",
+                (),
+            ),
+            RoutedTcpOutcome.FILTERED: Conclude(
+                R.PORT_FILTERED,
+                _SENT_ON + ", and TCP {redirect.port} on {routed.address} does not answer within "
+                "{run.timeout_s} (10060): a firewall between here and there drops it. "
+                + _DRIVERS_FOLLOW
+                + " (ODBC Driver 18: 'TCP Provider: Error code 0x102' at its login timeout).",
+                (),
+            ),
+            RoutedTcpOutcome.UNREACHABLE: Conclude(
+                R.HOST_UNREACHABLE,
+                _SENT_ON
+                + ", and {routed.address} cannot be reached: {routed_tcp.detail}. "
+                + _DRIVERS_FOLLOW
+                + ".",
+                (),
+            ),
+        },
+    ),
+    Step(
+        id=S.ROUTED_PRELOGIN,
+        title="Ask the redirected port whether it is SQL Server",
+        why=(
+            "The routed port must answer the TDS pre-login like any SQL Server; silence or "
+            "something else there fails the driver's second connection."
+        ),
+        source="MS-TDS PRELOGIN",
+        hop=Hop.ROUTED_SERVER,
+        action=routed.prelogin_routed,
+        gives={
+            RoutedPreloginOutcome.SQL_SERVER: (f.RoutedServer,),
+            RoutedPreloginOutcome.NOT_SQL: (f.RoutedPreloginFailure,),
+            RoutedPreloginOutcome.UNRESPONSIVE: (f.RoutedPreloginFailure,),
+        },
+        outcomes={
+            RoutedPreloginOutcome.SQL_SERVER: Next(S.ROUTED_TLS),
+            RoutedPreloginOutcome.NOT_SQL: Conclude(
+                R.NOT_SQL_SERVER,
+                _SENT_ON + ", and what answers on {routed.address} port {redirect.port} is not "
+                "SQL Server: {routed_prelogin.detail}",
+                (),
+            ),
+            RoutedPreloginOutcome.UNRESPONSIVE: Conclude(
+                R.SERVER_UNRESPONSIVE,
+                _SENT_ON + ", and {routed.address} port {redirect.port} accepts the connection "
+                "but does not answer the pre-login: {routed_prelogin.detail}",
+                ("check-server-health",),
+            ),
+        },
+    ),
+    Step(
+        id=S.ROUTED_TLS,
+        title="Check the redirected server's encryption as the client's driver would",
+        why=(
+            "The driver checks the routed server's certificate against the routed name, not "
+            "the one in the connection string: a certificate made out to the gateway or the "
+            "listener does not cover a node or a secondary."
+        ),
+        source="MS-TDS routing: the client uses the routed name for TLS and in LOGIN7",
+        hop=Hop.ROUTED_TLS,
+        action=routed.tls_routed,
+        gives={outcome: (f.RoutedTls,) for outcome in TlsOutcome},
+        outcomes={
+            TlsOutcome.OK: Next(S.ROUTED_LOGIN),
+            TlsOutcome.DEPENDS: Next(S.ROUTED_LOGIN),
+            TlsOutcome.TLS_FAILED: Conclude(
+                R.TLS_FAILED, _SENT_ON + ", where: {routed_tls.detail}", ()
+            ),
+            TlsOutcome.MISMATCH: Conclude(
+                R.ENCRYPTION_MISMATCH, _SENT_ON + ", where: {routed_tls.detail}", ()
+            ),
+        },
+    ),
+    Step(
+        id=S.ROUTED_LOGIN,
+        title="Log in where the redirect leads",
+        why=(
+            "The driver logs in a second time at the routed server, with the routed name in "
+            "the login and the same application intent. That login is the one the "
+            "application's session runs on."
+        ),
+        source="MS-TDS routing; listener read-only routing (ApplicationIntent=ReadOnly)",
+        hop=Hop.ROUTED_LOGIN,
+        action=routed.login_routed,
+        gives={outcome: (f.RoutedLogin,) for outcome in RoutedLoginOutcome},
+        outcomes={
+            RoutedLoginOutcome.OK: Conclude(
+                R.OK,
+                "SQL Server answers on {endpoint.address} port {endpoint.port} ({server.version}) "
+                "and {redirect.by} sends the login on to {redirect.host} port {redirect.port} "
+                "({routed.address}, {routed_server.version}): {routed_login.detail}.",
+            ),
+            RoutedLoginOutcome.LOGIN_FAILED: Conclude(
+                R.LOGIN_FAILED,
+                _SENT_ON + ", where the login is rejected: {routed_login.detail}",
+                (),
+            ),
+            RoutedLoginOutcome.DATABASE: Conclude(
+                R.DATABASE_UNAVAILABLE,
+                _SENT_ON + ", where the database {routed_login.database_label} cannot be "
+                "opened: {routed_login.detail}",
+                (),
+            ),
+            RoutedLoginOutcome.UNRESPONSIVE: Conclude(
+                R.SERVER_UNRESPONSIVE,
+                _SENT_ON + ", where the login gets no answer: {routed_login.detail}",
+                (),
+            ),
+            RoutedLoginOutcome.FAILED: Conclude(
+                R.LOGIN_FAILED,
+                _SENT_ON + ", where the login could not be completed: {routed_login.detail}",
+                (),
+            ),
+        },
+    ),
+)
 
 
 STEPS: Final[tuple[Step, ...]] = (
@@ -130,6 +327,7 @@ STEPS: Final[tuple[Step, ...]] = (
         action=target.read_server_config,
         timeouts=2,  # the local readers: 2 timeouts and 1 s (probes/local/server.py)
         seconds=1,
+        may_give=(f.ServiceAccount,),
         outcomes={ServerConfigOutcome.DONE: Next(S.DNS)},
     ),
     Step(
@@ -148,14 +346,109 @@ STEPS: Final[tuple[Step, ...]] = (
         gives={
             DnsOutcome.RESOLVED: (f.Endpoint,),
             DnsOutcome.RESOLVED_NAMED: (f.Endpoint,),
+            DnsOutcome.RESOLVED_DAC: (f.Endpoint,),
+            DnsOutcome.RESOLVED_PIPE: (f.Endpoint, f.Transport),
+            DnsOutcome.LOCAL_TRANSPORT: (f.Transport,),
             DnsOutcome.NOT_RESOLVED: (f.DnsFailure,),
         },
         outcomes={
             DnsOutcome.RESOLVED: Next(S.TCP),
             DnsOutcome.RESOLVED_NAMED: Next(S.BROWSER),
+            DnsOutcome.RESOLVED_DAC: Next(S.DAC),
+            DnsOutcome.RESOLVED_PIPE: Next(S.SMB),
+            DnsOutcome.LOCAL_TRANSPORT: Next(S.LOCAL),
             DnsOutcome.NOT_RESOLVED: Conclude(
                 R.NAME_NOT_RESOLVED,
                 "The name {endpoint.host} does not resolve: {dns.detail}",
+            ),
+        },
+    ),
+    Step(
+        id=S.LOCAL,
+        title="A connection that never leaves this machine",
+        why=(
+            "LocalDB, shared memory (lpc:) and a pipe on this machine never touch the network: "
+            "no name to resolve, no port to knock on. What can be checked is said (LocalDB "
+            "through SqlLocalDB on Windows); what cannot is said too, rather than passing a "
+            "TCP test the connection never makes."
+        ),
+        source="Microsoft: SQL Server Express LocalDB; sqlcmd protocol prefixes (lpc:, np:)",
+        hop=Hop.CLIENT,
+        action=transport.check_local,
+        outcomes={
+            LocalOutcome.UNTESTED: Conclude(R.UNTESTED, "{transport.detail}.", ()),
+        },
+    ),
+    Step(
+        id=S.SMB,
+        title="Named pipes: is SMB (TCP 445) open?",
+        why=(
+            "Named pipes between machines travel over SMB on TCP port 445, not over the SQL "
+            "Server port: a firewall that allows 1433 but not 445, or a server whose Server "
+            "service is stopped, breaks pipes only. This machine can knock on 445; opening the "
+            "pipe itself needs the SQL Server client libraries of Windows."
+        ),
+        source="Microsoft: creating a valid connection string using named pipes (port 445)",
+        hop=Hop.PORT,
+        action=transport.check_smb,
+        gives={outcome: (f.Endpoint, f.Smb) for outcome in SmbOutcome},
+        outcomes={
+            SmbOutcome.OPEN: Conclude(
+                R.UNTESTED,
+                "{transport.detail}. SMB answers on {endpoint.address} port 445 ({smb.detail}), "
+                "so the way to the pipe is open; whether the instance listens on that pipe was "
+                "not tried from here ({smb.tcp}).",
+                (),
+            ),
+            SmbOutcome.REFUSED: Conclude(
+                R.PORT_REFUSED,
+                "The connection asks for named pipes, which travel over SMB (TCP 445), and "
+                "{endpoint.address} refuses port 445 (10061): the Server service (LanmanServer) "
+                "does not run there, or nothing listens. {smb.tcp}.",
+                (),
+            ),
+            SmbOutcome.FILTERED: Conclude(
+                R.PORT_FILTERED,
+                "The connection asks for named pipes, which travel over SMB (TCP 445), and port "
+                "445 on {endpoint.address} does not answer within {run.timeout_s}: a firewall "
+                "drops SMB. {smb.tcp}.",
+                (),
+            ),
+            SmbOutcome.UNREACHABLE: Conclude(
+                R.HOST_UNREACHABLE,
+                "{endpoint.address} cannot be reached for named pipes (SMB, TCP 445): "
+                "{smb.detail}.",
+                (),
+            ),
+        },
+    ),
+    Step(
+        id=S.DAC,
+        title="Ask the SQL Server Browser for the dedicated admin connection's port",
+        why=(
+            "The dedicated admin connection (admin:host) has a port of its own: 1434 for a "
+            "default instance, a port chosen at start-up for a named one. Clients ask the SQL "
+            "Server Browser for it (CLNT_UCAST_DAC). The engine's port 1433 is never a DAC."
+        ),
+        source="MC-SQLR CLNT_UCAST_DAC; Microsoft: diagnostic connection for administrators",
+        hop=Hop.BROWSER,
+        action=dac.find_dac,
+        gives={
+            DacOutcome.PORT: (f.Endpoint, f.DacPort),
+            DacOutcome.DEFAULT_PORT: (f.Endpoint, f.DacPort),
+            DacOutcome.NO_PORT: (f.Endpoint, f.BrowserAnswer),
+        },
+        outcomes={
+            DacOutcome.PORT: Next(S.TCP),
+            DacOutcome.DEFAULT_PORT: Next(S.TCP),
+            DacOutcome.NO_PORT: Conclude(
+                R.BROWSER_UNAVAILABLE,
+                "The SQL Server Browser on {endpoint.address} gives no dedicated admin "
+                "connection port for instance {endpoint.instance}: the Browser does not answer, "
+                "or the instance has no DAC (SQL Server Express listens for one only with trace "
+                "flag 7806; on a cluster the DAC is off by default). A named instance's DAC "
+                "port comes only from the Browser.",
+                ("start-browser", "open-firewall-udp-1434", "dac-on-the-server"),
             ),
         },
     ),
@@ -219,9 +512,23 @@ STEPS: Final[tuple[Step, ...]] = (
         hop=Hop.PORT,
         action=tcp.connect_tcp,
         timeouts=1,
-        gives={outcome: (f.Endpoint, f.TcpResult) for outcome in TcpOutcome},
+        gives={
+            **{outcome: (f.Endpoint, f.TcpResult) for outcome in TcpOutcome},
+            TcpOutcome.FIRST_ADDRESS_DROPPED: (f.Endpoint, f.TcpResult, f.Listener),
+        },
         outcomes={
             TcpOutcome.CONNECTED: Next(S.PRELOGIN),
+            TcpOutcome.FIRST_ADDRESS_DROPPED: Conclude(
+                R.PORT_FILTERED,
+                "{endpoint.host} has several addresses ({listener.addresses}); TCP "
+                "{endpoint.port} on the first, {listener.first}, does not answer within "
+                "{run.timeout_s} (10060), while {listener.live} accepts. Without "
+                "MultiSubnetFailover the client tries the addresses in order and waits out its "
+                "whole login timeout on the first: this is the failure the application sees "
+                "(ODBC Driver 18: 'TCP Provider: Error code 0x102'), though the listener's live "
+                "address works.",
+                ("multi-subnet-failover", "register-all-providers-ip", "open-firewall-tcp"),
+            ),
             TcpOutcome.REFUSED: Next(S.SEARCH),
             TcpOutcome.FILTERED: Conclude(
                 R.PORT_FILTERED,
@@ -274,6 +581,25 @@ STEPS: Final[tuple[Step, ...]] = (
                 "answer is stale or the instance is not listening there (a dynamic port after a "
                 "restart, or the service stopped).",
                 ("start-engine-service", "set-ipall-port", "find-listening-port"),
+            ),
+            SearchOutcome.DAC_REFUSED: Conclude(
+                R.PORT_REFUSED,
+                "{endpoint.address} refuses TCP {endpoint.port}, the dedicated admin "
+                "connection's port (10061). By default the DAC listens only on the server's own "
+                "loopback address (127.0.0.1): from another machine it is refused until "
+                "'remote admin connections' is on (ODBC Driver 18, for a default instance: "
+                "'Could not establish dedicated administrator connection (DAC) on default "
+                "port').",
+                ("enable-remote-admin-connections", "dac-on-the-server", "open-firewall-tcp"),
+            ),
+            SearchOutcome.ANALYSIS_SERVICES: Conclude(
+                R.PORT_REFUSED,
+                "Nothing listens on {endpoint.address} port {endpoint.port}, a port of SQL Server "
+                "Analysis Services (2383 the service, 2382 its Browser for named instances), not "
+                "of the database engine: SQL Server drivers do not speak to it, and the engine's "
+                "port does not replace it. The Analysis Services service is stopped, or listens "
+                "elsewhere.",
+                ("start-analysis-services",),
             ),
             SearchOutcome.NOT_FOUND: Conclude(
                 R.PORT_REFUSED,
@@ -405,9 +731,13 @@ STEPS: Final[tuple[Step, ...]] = (
         # sqlreach's own login
         timeouts=4,
         seconds=4,
-        gives={outcome: (f.LoginFacts,) for outcome in LoginOutcome},
-        may_give=(f.Renamed,),
+        gives={
+            **{outcome: (f.LoginFacts,) for outcome in LoginOutcome},
+            LoginOutcome.ROUTED: (f.LoginFacts, f.Redirect),
+        },
+        may_give=(f.Renamed, f.AzureRefusal),
         outcomes={
+            LoginOutcome.ROUTED: Next(S.ROUTED_DNS),
             LoginOutcome.OK: Conclude(
                 R.OK,
                 "SQL Server answers on {endpoint.address} port {endpoint.port} ({server.version}) "
@@ -475,6 +805,7 @@ STEPS: Final[tuple[Step, ...]] = (
             ),
         },
     ),
+    *ROUTED_STEPS,
 )
 
 TREE: Final = Tree(steps={step.id: step for step in STEPS}, first=S.TARGET, conclude=conclude)

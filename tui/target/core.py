@@ -99,6 +99,7 @@ class Target:
     multi_subnet_failover: bool | None = None
     application_name: str | None = None
     localdb: bool = False  # (localdb)\\NAME: this machine's LocalDB, never a name for DNS
+    application_intent: str | None = None  # ApplicationIntent as written (ReadOnly, ReadWrite)
     origins: Mapping[str, Origin] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, hash=False
     )
@@ -116,6 +117,11 @@ class Target:
             return ipaddress.ip_address(self.host.split("%")[0]).is_loopback
         except ValueError:
             return False
+
+    @property
+    def read_only_intent(self) -> bool:
+        """ApplicationIntent=ReadOnly: LOGIN7 says so, and read-only routing may send it on."""
+        return (self.application_intent or "").replace(" ", "").casefold() == "readonly"
 
     @property
     def is_localdb(self) -> bool:
@@ -176,6 +182,7 @@ class Target:
             ("Connect Timeout", None if self.timeout is None else str(self.timeout)),
             ("MultiSubnetFailover", _yes_no(self.multi_subnet_failover)),
             ("Application Name", self.application_name),
+            ("ApplicationIntent", self.application_intent),
         ]
         if self.host is None and self.port_given:
             parts.append(("Port", str(self.port)))
@@ -211,6 +218,7 @@ class Target:
             "multi_subnet_failover": self.multi_subnet_failover,
             "application_name": self.application_name,
             "localdb": self.localdb,
+            "application_intent": self.application_intent,
             "form": self.form.value,
             "text": self.text,
             "origins": {name: origin.to_json() for name, origin in self.origins.items()},
@@ -261,6 +269,7 @@ class Target:
             multi_subnet_failover=flag("multi_subnet_failover"),
             application_name=text("application_name"),
             localdb=bool(document.get("localdb")),
+            application_intent=text("application_intent"),
             origins=MappingProxyType(
                 {
                     str(name): Origin(
@@ -770,6 +779,8 @@ KV_KEYS: Final[Mapping[str, str]] = {
     "application name": "application_name",
     "applicationname": "application_name",
     "app": "application_name",
+    "applicationintent": "application_intent",
+    "application intent": "application_intent",
     "driver": "driver",
     "provider": "provider",
     "dsn": "dsn",
@@ -796,6 +807,7 @@ JDBC_KEYS: Final[Mapping[str, str]] = {
     "logintimeout": "timeout",
     "applicationname": "application_name",
     "multisubnetfailover": "multi_subnet_failover",
+    "applicationintent": "application_intent",
     "authentication": "authentication",
     "authenticationscheme": "authentication",
 }

@@ -136,10 +136,13 @@ def parse_request(data: bytes) -> Request:
 
 
 def _decode_request_name(data: bytes, start: int) -> str:
+    """The instance name up to its NUL. A real SQL Server 2008 SP1 answered a request whose
+    name had no NUL at all (ESF.pl's traffic dump, tests/corpus/wire_bytes.toml): the name then
+    runs to the end of the datagram."""
     end = data.find(b"\x00", start)
     if end < 0:
-        raise WireError("the instance name has no NUL terminator", len(data))
-    if end != len(data) - 1:
+        end = len(data)
+    elif end != len(data) - 1:
         raise WireError("bytes follow the instance name's NUL terminator", end + 1)
     if end == start:
         raise WireError("the instance name is empty", start)

@@ -6,8 +6,14 @@ RETURNSTATUS, FEATUREEXTACK, TABNAME, COLINFO, SSPI, SESSIONSTATE and FEDAUTHINF
 their lengths; any other token is a `WireError`, since its length cannot be known.
 
 Width changes between TDS versions: ERROR/INFO line numbers (u16 before 7.2) are told apart by the
-token's own length; DONE row counts (u32 before 7.2) follow `tds_version`, or the version a
-LOGINACK in the same stream announced.
+token's own length; DONE row counts (u32 before 7.2) follow `tds_version`, the version a LOGINACK in
+the same stream announced, or (a failed login has no LOGINACK) a 16-bit line number in an ERROR or
+INFO before them, which only a server speaking TDS 7.1 or older sends.
+
+Real servers pad LOGINACK's program name: 'Microsoft SQL Server' and two NUL characters (MS-TDS
+4.4 and every capture in tests/corpus/wire_bytes.toml); the NULs are padding, not a name, and are
+dropped when read. A routing ENVCHANGE (type 20) is read with or without the two-byte old value
+after it (real Azure gateways send it, r2dbc-mssql issue 116; test tokens often leave it out).
 
 The builders are for the lab: each returns one token's bytes, to be concatenated into a reply.
 """
@@ -22,7 +28,7 @@ from typing import Final, Literal, TypeAlias
 
 from tui.wire.cursor import Cursor
 from tui.wire.errors import WireError
-from tui.wire.login7 import TDS74, at_least_72
+from tui.wire.login7 import TDS71, TDS74, at_least_72
 
 COLMETADATA: Final = 0x81
 TABNAME: Final = 0xA4
@@ -139,10 +145,26 @@ class ServerMessage:
 
 
 @dataclass(frozen=True)
+class Routing:
+    """Where a routing ENVCHANGE sends the client: log in again at `host`, TCP `port`."""
+
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
 class EnvChange:
     type: int
     new: str | bytes
     old: str | bytes
+    routing: Routing | None = None  # type 20 only
+
+
+@dataclass(frozen=True)
+class Sspi:
+    """An SSPI token: the server's next authentication message (an NTLM challenge)."""
+
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -188,14 +210,14 @@ class Row:
     values: tuple[Value, ...]
 
 
-Token: TypeAlias = LoginAck | ServerMessage | EnvChange | Done | ColMetadata | Row
+Token: TypeAlias = LoginAck | ServerMessage | EnvChange | Done | ColMetadata | Row | Sspi
 
 _DONE_KINDS: Final[dict[int, Literal["DONE", "DONEPROC", "DONEINPROC"]]] = {
     DONE: "DONE",
     DONEPROC: "DONEPROC",
     DONEINPROC: "DONEINPROC",
 }
-_SKIP_U16: Final = frozenset({ORDER, TABNAME, COLINFO, SSPI})
+_SKIP_U16: Final = frozenset({ORDER, TABNAME, COLINFO})
 _SKIP_U32: Final = frozenset({SESSIONSTATE, FEDAUTHINFO})
 
 
@@ -217,7 +239,10 @@ def parse_tokens(payload: bytes, *, tds_version: int = TDS74) -> tuple[Token, ..
             version = ack.tds_version
             out.append(ack)
         elif token in (ERROR, INFO):
-            out.append(_message(_body(cursor, "ERROR" if token == ERROR else "INFO"), token))
+            message, wide = _message(_body(cursor, "ERROR" if token == ERROR else "INFO"), token)
+            if not wide and not any(isinstance(t, LoginAck) for t in out):
+                version = min(version, TDS71)  # only a pre-7.2 server writes a 16-bit line
+            out.append(message)
         elif token == ENVCHANGE:
             change = _env_change(_body(cursor, "ENVCHANGE"))
             if change is not None:
@@ -238,6 +263,8 @@ def parse_tokens(payload: bytes, *, tds_version: int = TDS74) -> tuple[Token, ..
             if not columns:
                 raise WireError("ROW without a COLMETADATA before it", at)
             out.append(Row(_row(cursor, columns, nbc=token == NBCROW)))
+        elif token == SSPI:
+            out.append(Sspi(cursor.take(cursor.u16le("SSPI length"), "SSPI data")))
         elif token in _SKIP_U16:
             cursor.skip(cursor.u16le("token length"), f"token 0x{token:02x}")
         elif token in _SKIP_U32:
@@ -271,13 +298,14 @@ def _b_varchar(cursor: Cursor, field: str) -> str:
 def _login_ack(body: Cursor) -> LoginAck:
     interface = body.u8("interface")
     version = body.u32be("TDS version")
-    name = _b_varchar(body, "program name")
+    name = _b_varchar(body, "program name").rstrip("\x00")  # real servers pad it with 2 NULs
     major, minor, hi, lo = body.take(4, "program version")
     _done_with(body)
     return LoginAck(interface, version, name, (major, minor, (hi << 8) | lo))
 
 
-def _message(body: Cursor, token: int) -> ServerMessage:
+def _message(body: Cursor, token: int) -> tuple[ServerMessage, bool]:
+    """The message, and whether its line number was the 4-byte one of TDS 7.2 and later."""
     number = body.i32le("number")
     state = body.u8("state")
     severity = body.u8("class")
@@ -285,9 +313,10 @@ def _message(body: Cursor, token: int) -> ServerMessage:
     server = _b_varchar(body, "server name")
     procedure = _b_varchar(body, "procedure name")
     # The line number is u32 from TDS 7.2 on, u16 before: the token's length says which.
-    if body.remaining == 4:
+    width = body.remaining
+    if width == 4:
         line = body.u32le("line number")
-    elif body.remaining == 2:
+    elif width == 2:
         line = body.u16le("line number")
     else:
         raise WireError(
@@ -295,7 +324,8 @@ def _message(body: Cursor, token: int) -> ServerMessage:
             body.offset,
         )
     kind: Literal["error", "info"] = "error" if token == ERROR else "info"
-    return ServerMessage(kind, number, state, severity, text, server, procedure, line)
+    wide = width == 4
+    return ServerMessage(kind, number, state, severity, text, server, procedure, line), wide
 
 
 def _env_change(body: Cursor) -> EnvChange | None:
@@ -316,7 +346,10 @@ def _env_change(body: Cursor) -> EnvChange | None:
         server = data.ucs2(data.u16le("server length"), "server")
         _done_with(data)
         new = f"{server},{port}"
-        old = body.take(body.u16le("old value length"), "old value")
+        # the old value: two zero bytes in real Azure packets, absent in some test tokens
+        old = body.take(body.u16le("old value length"), "old value") if body.remaining else b""
+        _done_with(body)
+        return EnvChange(kind, new, old, Routing(server, port))
     else:
         return None  # a change this tool has no use for; its length was already skipped
     _done_with(body)
@@ -470,10 +503,13 @@ def _with_length(token: int, body: bytes, what: str) -> bytes:
     return struct.pack("<BH", token, len(body)) + body
 
 
+PROGRAM_NAME: Final = "Microsoft SQL Server\x00\x00"  # as real servers send it (B_VARCHAR 22)
+
+
 def login_ack(
     *,
     tds_version: int = TDS74,
-    prog_name: str = "Microsoft SQL Server",
+    prog_name: str = PROGRAM_NAME,
     prog_version: tuple[int, int, int] = (16, 0, 1000),
     interface: int = 1,
 ) -> bytes:
@@ -586,6 +622,26 @@ def env_collation(new: bytes = DEFAULT_COLLATION, old: bytes = b"") -> bytes:
     return _env_bytes(ENV_COLLATION, new, old)
 
 
+def env_routing(host: str, port: int, *, old_value: bool = True) -> bytes:
+    """ENVCHANGE type 20: log in again at `host`, TCP `port`. Real gateways add the two-byte
+    old value (a zero length); `old_value=False` leaves it out, as some test tokens do."""
+    if not 0 < port <= 0xFFFF:
+        raise WireError(f"a routing port must be 1 to 65535, not {port}")
+    name = _ucs2(host)
+    if len(name) // 2 > 0xFFFF:
+        raise WireError("a routing host name is longer than 65,535 characters")
+    data = struct.pack("<BHH", 0, port, len(name) // 2) + name
+    body = struct.pack("<BH", ENV_ROUTING, len(data)) + data
+    if old_value:
+        body += b"\x00\x00"
+    return _with_length(ENVCHANGE, body, "ENVCHANGE")
+
+
+def sspi(data: bytes) -> bytes:
+    """An SSPI token: the server's next authentication message (an NTLM CHALLENGE)."""
+    return _with_length(SSPI, data, "SSPI")
+
+
 def env_begin_transaction(descriptor: bytes) -> bytes:
     return _env_bytes(ENV_BEGIN_TRANSACTION, descriptor, b"")
 
@@ -612,33 +668,46 @@ def done(
 
 
 NVARCHAR_CHARS: Final = 4000
+CURCMD_SELECT: Final = 0xC1  # DONE's curcmd after a SELECT, as real servers send it
 
 
 def result_set(
     columns: Sequence[str],
-    rows: Sequence[Sequence[str | None]],
+    rows: Sequence[Sequence[str | int | None]],
     *,
     tds_version: int = TDS74,
 ) -> bytes:
-    """COLMETADATA and ROWs of named NVARCHAR(4000) columns (impacket keys rows by name);
-    the caller adds the DONE with DONE_COUNT."""
+    """COLMETADATA and ROWs of named columns (impacket keys rows by name): INT (4 bytes, not
+    nullable, as real servers describe `SELECT 1`) where the first row holds an int, else
+    NVARCHAR(4000); the caller adds the DONE with DONE_COUNT."""
     if not columns:
         raise WireError("a result set needs at least one column")
+    first = rows[0] if rows else ()
+    ints = [index < len(first) and isinstance(first[index], int) for index in range(len(columns))]
     meta = bytearray(struct.pack("<BH", COLMETADATA, len(columns)))
     user_type = struct.pack("<I" if at_least_72(tds_version) else "<H", 0)
-    for name in columns:
-        meta += user_type + struct.pack("<HBH", 0x0001, NVARCHAR, 2 * NVARCHAR_CHARS)
-        meta += DEFAULT_COLLATION + _b_varchar_bytes(name, "column name")
+    for name, is_int in zip(columns, ints, strict=True):
+        if is_int:
+            meta += user_type + struct.pack("<HB", 0x0020, INT4)
+        else:
+            meta += user_type + struct.pack("<HBH", 0x0001, NVARCHAR, 2 * NVARCHAR_CHARS)
+            meta += DEFAULT_COLLATION
+        meta += _b_varchar_bytes(name, "column name")
     out = meta
     for row in rows:
         if len(row) != len(columns):
             raise WireError(f"a row has {len(row)} values for {len(columns)} columns")
         out += bytes([ROW])
-        for value in row:
+        for value, is_int in zip(row, ints, strict=True):
+            if is_int:
+                if not isinstance(value, int):
+                    raise WireError("an INT column holds a value that is not an int")
+                out += struct.pack("<i", value)
+                continue
             if value is None:
                 out += struct.pack("<H", _NULL_SHORT)
                 continue
-            raw = _ucs2(value)
+            raw = _ucs2(str(value))
             if len(raw) > 2 * NVARCHAR_CHARS:
                 raise WireError(f"a value is longer than {NVARCHAR_CHARS} characters")
             out += struct.pack("<H", len(raw)) + raw

@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from string import Formatter
 from typing import Final
 
+from tui.knowledge.fixes.azure import AZURE_FIXES
 from tui.knowledge.fixes.login import LOGIN_FIXES
 from tui.knowledge.fixes.model import Command, Fix
+from tui.knowledge.fixes.paths import PATH_FIXES
 from tui.knowledge.fixes.template import (
     CONNECTION,
     GUI,
@@ -539,22 +541,37 @@ CATALOG: Final[tuple[FixTemplate, ...]] = (
     ),
     FixTemplate(
         "register-spn",
-        "Register the SQL Server SPN",
-        "Windows authentication over TCP uses Kerberos, which needs an SPN for the host and "
-        "port on the service account ('Cannot generate SSPI context' when it is missing or "
-        "duplicated).",
+        "Register the SQL Server SPNs: {spn_port}",
+        "Windows authentication over TCP uses Kerberos, which needs SPNs for the server's full "
+        "name on the account the service runs as: MSSQLSvc/<FQDN>:<port> for TCP, and "
+        "MSSQLSvc/<FQDN> (default instance) or MSSQLSvc/<FQDN>:<instance> (named) beside it. "
+        "'Cannot generate SSPI context' when one is missing, duplicated or on another account. "
+        "Look first (setspn -Q), then add only what is missing (setspn -S refuses duplicates).",
         (
-            _c(WINDOWS_CMD, "find it", "setspn -Q MSSQLSvc/{host:hostname}:{port}\nsetspn -X"),
             _c(
                 WINDOWS_CMD,
-                "register it (domain admin)",
-                "setspn -S MSSQLSvc/{host:hostname}:{port} "
-                "DOMAIN\\sqlservice\nsetspn -S MSSQLSvc/{host:hostname} DOMAIN\\sqlservice",
+                "look first: registered, and on which account",
+                "setspn -Q {spn_port:cmd}\nsetspn -Q {spn_name:cmd}\nsetspn -X",
+            ),
+            _c(WINDOWS_CMD, "the service's account (on the server)", "sc qc {service}"),
+            _c(
+                POWERSHELL,
+                "the service's account (on the server)",
+                "(Get-CimInstance Win32_Service | Where-Object Name -eq {service:ps}).StartName",
+            ),
+            _c(
+                WINDOWS_CMD,
+                "register what is missing (domain admin)",
+                "setspn -S {spn_port:cmd} {service_account:cmd}\n"
+                "setspn -S {spn_name:cmd} {service_account:cmd}",
             ),
         ),
+        title_unknown="Register the SQL Server SPNs",
     ),
     *TLS_FIXES,
     *LOGIN_FIXES,
+    *AZURE_FIXES,
+    *PATH_FIXES,
 )
 
 _BY_ID: Final[Mapping[str, FixTemplate]] = {fix.id: fix for fix in CATALOG}
@@ -578,8 +595,9 @@ class _Missing(Exception):
 
 
 def placeholder(field: str) -> str:
-    """What stands in a command for a value that cannot go there: `<OLD SERVER NAME>`."""
-    return "<" + field.replace("_", " ").upper() + ">"
+    """What stands in a command for a value that cannot go there: `<OLD-SERVER-NAME>`, one
+    word in every language (a shell must not read it as two arguments)."""
+    return "<" + field.replace("_", "-").upper() + ">"
 
 
 def fill_command(template: CommandTemplate, known: Mapping[str, str]) -> tuple[str, list[str]]:

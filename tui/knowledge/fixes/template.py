@@ -50,7 +50,7 @@ LANGUAGE_QUOTING: Final[Mapping[str, frozenset[str]]] = {
     CMD: frozenset({"cmd", "hostname"}),
     PS: frozenset({"ps", "ps_dq", "hostname"}),
     SH: frozenset({"sh", "hostname"}),
-    SQL: frozenset({"tsql_str", "tsql_ident"}),
+    SQL: frozenset({"tsql_str", "tsql_ident", "hostname"}),
     TEXT: frozenset({"text", "hostname"}),
     ODBC: frozenset({"odbc", "hostname"}),
     ADONET: frozenset({"adonet", "hostname"}),
@@ -71,6 +71,7 @@ LANGUAGE_NAMES: Final[Mapping[str, str]] = {
 LANGUAGE_BARE: Final[Mapping[str, frozenset[str]]] = {
     language: frozenset({"port", "good_port"})
     | (frozenset({"instance", "service"}) if language in (CMD, TEXT) else frozenset())
+    | (frozenset({"instance"}) if language in (ODBC, ADONET, JDBC) else frozenset())
     for language in LANGUAGE_QUOTING
 }
 

@@ -254,11 +254,17 @@ TLS_FIXES: Final[tuple[FixTemplate, ...]] = (
             ),
             _c(
                 GUI,
-                "SQL Server 2008 to 2016",
+                "this server (its pre-login gave the build)",
+                "Build {server_build:text}: {tls12_builds:text}. Install that update or a later "
+                "service "
+                "pack, and the matching client drivers.",
+            ),
+            _c(
+                GUI,
+                "SQL Server 2008 to 2014",
                 "Install the SQL Server update that brings TLS 1.2 "
                 "(KB3135244 lists the builds), and the matching client drivers.",
             ),
-            _c(TSQL, "which build the server runs", "SELECT @@VERSION;"),
             _c(
                 LINUX,
                 "on a Linux server",

@@ -31,6 +31,14 @@ class FixValues:
     cert_name: str | None = None
     client_name: str | None = None
     cert_issuer: str | None = None
+    client_ip: str | None = None  # the address an Azure SQL 40615 says it saw
+    azure_server: str | None = None  # the Azure SQL logical server's short name
+    fqdn: str | None = None  # the host's full name (an SPN needs it)
+    spn_port: str | None = None  # MSSQLSvc/<fqdn>:<port>
+    spn_name: str | None = None  # MSSQLSvc/<fqdn> (default) or MSSQLSvc/<fqdn>:<instance>
+    service_account: str | None = None  # the service's log-on account, or how to read it
+    server_build: str | None = None  # the build the pre-login gave: 11.0.2100
+    tls12_builds: str | None = None  # what KB 3135244 says about TLS 1.2 for that version
 
     @classmethod
     def of(cls, target: Target, **known: Any) -> FixValues:
@@ -54,6 +62,12 @@ class FixValues:
         good = text.get("good_port") or port
         if good:
             text["good_port"] = good
+        fqdn = text.get("fqdn")
+        if fqdn:
+            suffix = f":{target.instance}" if target.instance else ""
+            text["spn_name"] = f"MSSQLSvc/{fqdn}{suffix}"
+            if port:
+                text["spn_port"] = f"MSSQLSvc/{fqdn}:{port}"
         return cls(**text)
 
     def known(self) -> dict[str, str]:
