@@ -97,6 +97,7 @@ ROUTED_STEPS: Final[tuple[Step, ...]] = (
         source="MS-TDS ENVCHANGE type 20 (routing); Azure SQL connectivity architecture",
         hop=Hop.ROUTED_NAME,
         action=routed.resolve_routed,
+        timeouts=1,
         gives={
             RoutedDnsOutcome.RESOLVED: (f.Routed,),
             RoutedDnsOutcome.NOT_RESOLVED: (f.RoutedDnsFailure,),
@@ -125,6 +126,7 @@ ROUTED_STEPS: Final[tuple[Step, ...]] = (
         source="Azure SQL connectivity architecture (Redirect: outbound 11000-11999)",
         hop=Hop.ROUTED_PORT,
         action=routed.connect_routed,
+        timeouts=1,
         gives={outcome: (f.Routed, f.RoutedTcp) for outcome in RoutedTcpOutcome},
         outcomes={
             RoutedTcpOutcome.CONNECTED: Next(S.ROUTED_PRELOGIN),
@@ -162,6 +164,7 @@ ROUTED_STEPS: Final[tuple[Step, ...]] = (
         source="MS-TDS PRELOGIN",
         hop=Hop.ROUTED_SERVER,
         action=routed.prelogin_routed,
+        timeouts=1,  # the TLS probe runs beside it, on the same budget
         gives={
             RoutedPreloginOutcome.SQL_SERVER: (f.RoutedServer,),
             RoutedPreloginOutcome.NOT_SQL: (f.RoutedPreloginFailure,),
@@ -194,6 +197,7 @@ ROUTED_STEPS: Final[tuple[Step, ...]] = (
         source="MS-TDS routing: the client uses the routed name for TLS and in LOGIN7",
         hop=Hop.ROUTED_TLS,
         action=routed.tls_routed,
+        timeouts=1,
         gives={outcome: (f.RoutedTls,) for outcome in TlsOutcome},
         outcomes={
             TlsOutcome.OK: Next(S.ROUTED_LOGIN),
@@ -217,6 +221,9 @@ ROUTED_STEPS: Final[tuple[Step, ...]] = (
         source="MS-TDS routing; listener read-only routing (ApplicationIntent=ReadOnly)",
         hop=Hop.ROUTED_LOGIN,
         action=routed.login_routed,
+        # the driver's login (whole seconds and a grace) or sqlreach's own
+        timeouts=4,
+        seconds=4,
         gives={outcome: (f.RoutedLogin,) for outcome in RoutedLoginOutcome},
         outcomes={
             RoutedLoginOutcome.OK: Conclude(
@@ -375,6 +382,7 @@ STEPS: Final[tuple[Step, ...]] = (
         source="Microsoft: SQL Server Express LocalDB; sqlcmd protocol prefixes (lpc:, np:)",
         hop=Hop.CLIENT,
         action=transport.check_local,
+        timeouts=1,  # SqlLocalDB info, with one timeout
         outcomes={
             LocalOutcome.UNTESTED: Conclude(R.UNTESTED, "{transport.detail}.", ()),
         },
@@ -391,6 +399,7 @@ STEPS: Final[tuple[Step, ...]] = (
         source="Microsoft: creating a valid connection string using named pipes (port 445)",
         hop=Hop.PORT,
         action=transport.check_smb,
+        timeouts=1,  # SMB 445 and the SQL port side by side
         gives={outcome: (f.Endpoint, f.Smb) for outcome in SmbOutcome},
         outcomes={
             SmbOutcome.OPEN: Conclude(
@@ -433,6 +442,7 @@ STEPS: Final[tuple[Step, ...]] = (
         source="MC-SQLR CLNT_UCAST_DAC; Microsoft: diagnostic connection for administrators",
         hop=Hop.BROWSER,
         action=dac.find_dac,
+        timeouts=2,  # the Browser's DAC answer, then the DAC port
         gives={
             DacOutcome.PORT: (f.Endpoint, f.DacPort),
             DacOutcome.DEFAULT_PORT: (f.Endpoint, f.DacPort),
