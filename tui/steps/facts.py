@@ -101,6 +101,8 @@ class BrowserAnswer(Fact):
 class TcpResult(Fact):
     key: ClassVar[str] = "tcp"
     detail: str
+    silence: str = ""  # how a filtered port stayed silent: "did not answer within 3 s", or the
+    # SYNs it ignored while the host answered another port
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
 from tui.probes import tcp
-from tui.probes.tcp import TcpStatus
+from tui.probes.browser import BrowserStatus
+from tui.probes.tcp import HostAnswer, TcpStatus
 from tui.steps.browser import start_browser
 from tui.steps.facts import Endpoint, TcpResult
 from tui.target import DEFAULT_PORT
@@ -36,12 +40,19 @@ async def connect_tcp(context: Context) -> Observation:
         ("tcp", addresses, port),
         f"connecting to {label} port {port}",
         # settle=0: the pre-login that follows sees a reset or a close itself
-        lambda: tcp.probe_tcp(addresses, port, timeout=context.timeout, settle=0),
+        lambda: tcp.probe_tcp(
+            addresses,
+            port,
+            timeout=context.timeout,
+            settle=0,
+            witness=_browser_witness(context),
+            platform=context.settings.platform or sys.platform,
+        ),
     )
     evidence = result.evidence()
     best = next((a for a in result.attempts if a.status is result.status), None)
     moved = endpoint.moved(port=port, address=best.address if best is not None else None)
-    facts = (moved, TcpResult(result.summary()))
+    facts = (moved, TcpResult(result.summary(), result.silence()))
     status = result.status
     if status in {TcpStatus.CONNECTED, TcpStatus.CLOSED, TcpStatus.RESET}:
         return Observation(
@@ -73,3 +84,18 @@ async def connect_tcp(context: Context) -> Observation:
         facts=facts,
         host_answered=False,
     )
+
+
+def _browser_witness(context: Context) -> Callable[[str], Awaitable[HostAnswer | None]]:
+    """The Browser's answer on UDP 1434 (or the host's ICMP 'port unreachable') as proof the
+    host answers, with its round trip; asked once, shared with the steps that need it."""
+
+    async def heard(address: str) -> HostAnswer | None:
+        result = await asyncio.shield(start_browser(context, address, "ex"))
+        if result.status in {BrowserStatus.ANSWERED, BrowserStatus.MALFORMED}:
+            return HostAnswer(address, "UDP port 1434", "the Browser answered", result.elapsed_ms)
+        if result.status is BrowserStatus.REFUSED:
+            return HostAnswer(address, "UDP port 1434", "ICMP port unreachable", result.elapsed_ms)
+        return None
+
+    return heard
