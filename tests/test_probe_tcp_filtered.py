@@ -252,3 +252,26 @@ async def test_a_late_answer_from_a_slow_host_is_waited_for() -> None:
         [random_loopback()], 1433, timeout=LONG, settle=0, connect=stand_in(host)
     )
     assert result.status is TcpStatus.CONNECTED
+
+
+async def test_nothing_is_knocked_on_when_the_timeout_ends_before_the_resend() -> None:
+    asked: list[int] = []
+
+    def host(port: int) -> tuple[float, BaseException | None]:
+        asked.append(port)
+        return SILENT
+
+    result = await probe_tcp([random_loopback()], 1433, timeout=1.0, connect=stand_in(host))
+    assert result.status is TcpStatus.TIMEOUT
+    assert asked == [1433]  # one SYN: no second one, no other port
+
+
+async def test_the_knocks_and_the_second_syn_when_an_early_call_is_possible() -> None:
+    asked: list[int] = []
+
+    def host(port: int) -> tuple[float, BaseException | None]:
+        asked.append(port)
+        return SILENT
+
+    await probe_tcp([random_loopback()], 1433, timeout=1.5, connect=stand_in(host))
+    assert sorted(asked) == sorted([1433, 1433, 445, 135, 22, 80, 443, 3389])

@@ -14,7 +14,9 @@ round trip says how long this host takes to answer anything. A second SYN to the
 socket of its own, stands against a single lost packet. Once the kernel has resent the first SYN
 (its initial retransmission timeout: 1 s on Linux, read from the socket there) and several of
 the host's round trips have passed since with neither SYN answered, the port is called filtered
-with that evidence. When nothing else on the host answers, the timeout is waited out.
+with that evidence. When nothing else on the host answers, the timeout is waited out. With a
+timeout that ends before the resend could be answered (1.1 s or less on Linux), no evidence
+could shorten the wait, and none is sought.
 
 Windows retries a SYN that met a reset for about 2 s before it reports "refused" (Microsoft KB
 175523; nmap measured 2.0 s), and resends an unanswered SYN after 3 s (TcpInitialRtt): there a
@@ -342,7 +344,7 @@ async def _attempt(
             answered = _answered(syns)
             if answered is not None or not plan.adaptive:
                 continue
-            if knocking is None and lap.elapsed() >= HESITATION:
+            if knocking is None and lap.elapsed() >= HESITATION and _may_call_early(syns, lap):
                 knocking = asyncio.ensure_future(_host_answer(address, port, lap, plan))
                 with contextlib.suppress(OSError):  # no descriptor left: no second SYN
                     syns.append(_Syn(family, sockaddr, plan))  # against one lost packet
@@ -400,6 +402,14 @@ def _answered(syns: list[_Syn]) -> _Syn | None:
     return None
 
 
+def _may_call_early(syns: list[_Syn], lap: Stopwatch) -> bool:
+    """Can evidence still shorten the wait? Not when the timeout ends before the resend."""
+    first = syns[0]
+    assert first.resend_after is not None
+    earliest = first.resend_after + LEAST_MARGIN - first.lap.elapsed()
+    return earliest < lap.remaining()
+
+
 def _call_at(syns: list[_Syn], host: HostAnswer) -> float:
     """Seconds into the first SYN's wait when silence proves a filter: the kernel resent it, and
     every SYN has had several of the host's round trips since it (or its resend) left."""
@@ -437,6 +447,8 @@ def _next_look(
     if not plan.adaptive:
         return lap.remaining()
     if knocking is None:
+        if not _may_call_early(syns, lap):
+            return lap.remaining()
         return max(0.0, HESITATION - lap.elapsed())
     host = None if not knocking.done() or knocking.cancelled() else knocking.result()
     if host is None:
