@@ -73,7 +73,9 @@ def whole_process(argv: list[str], runs: int) -> tuple[float, str]:
     samples, last = [], ""
     for _ in range(runs):
         started = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=120)
+        done = subprocess.run(
+            argv, capture_output=True, text=True, cwd=REPO, timeout=120, env=bench_speed.ENV
+        )
         samples.append(time.perf_counter() - started)
         last = done.stdout
     return median_ms(samples), last
