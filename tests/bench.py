@@ -74,7 +74,12 @@ def whole_process(argv: list[str], runs: int) -> tuple[float, str]:
     for _ in range(runs):
         started = time.perf_counter()
         done = subprocess.run(
-            argv, capture_output=True, text=True, cwd=REPO, timeout=120, env=bench_speed.ENV
+            argv,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+            env=bench_speed.environment(),
         )
         samples.append(time.perf_counter() - started)
         last = done.stdout

@@ -30,9 +30,12 @@ REPO = Path(__file__).resolve().parent.parent
 SQLREACH = str(Path(sys.executable).parent / "sqlreach")
 BARE = [sys.executable, "-c", "import asyncio, ssl, json"]
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
-# Byte code written and reused, as on any second run of an installed tool (a shell that sets
-# PYTHONDONTWRITEBYTECODE would otherwise time the compiler on every run).
-ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
+def environment() -> dict[str, str]:
+    """This process's environment as it is now, but with byte code written and reused, as on
+    any second run of an installed tool (PYTHONDONTWRITEBYTECODE would time the compiler)."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
 def load() -> str:
@@ -50,7 +53,9 @@ def timed(argv: list[str]) -> tuple[float, float, str]:
     """(CPU s, wall s, stdout) of one whole process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=300, env=ENV)
+    done = subprocess.run(
+        argv, capture_output=True, text=True, cwd=REPO, timeout=300, env=environment()
+    )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -126,6 +131,8 @@ def filtered() -> str:
                 SQLREACH, "check", net.server.ipv4, "--json", "--timeout", "15", check=False
             )
             wall = time.perf_counter() - started
+        if not done.stdout.strip():
+            raise RuntimeError(f"check in the namespace printed nothing: {done.stderr[-2000:]}")
         document = json.loads(done.stdout)
         rows.append(
             [
@@ -217,7 +224,7 @@ def _scan_row(
         cwd=REPO,
         timeout=900,
         preexec_fn=lowered,
-        env=ENV,
+        env=environment(),
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
