@@ -11,48 +11,17 @@ after Windows' delays. None of the Windows cases ever ran on Windows.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from tests.netutil import full_backlog_listener, random_loopback
-from tui.probes.tcp import Connector, HostAnswer, Silence, TcpStatus, probe_tcp
+from tests.test_probe_tcp import ipv6_loopback_works
+from tui.probes.tcp import Connector, HostAnswer, Silence, TcpResult, TcpStatus, probe_tcp
 
 LONG = 30.0  # a timeout the early call must beat
-
-
-@contextlib.contextmanager
-def full_backlog_listener_v6() -> Iterator[int]:
-    """`full_backlog_listener` on ::1: further SYNs go unanswered."""
-    server = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    fillers: list[socket.socket] = []
-    try:
-        server.bind(("::1", 0))
-        server.listen(0)
-        port: int = server.getsockname()[1]
-        for _ in range(4):
-            filler = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-            filler.setblocking(False)
-            with contextlib.suppress(BlockingIOError):
-                filler.connect_ex(("::1", port))
-            fillers.append(filler)
-        yield port
-    finally:
-        for filler in fillers:
-            filler.close()
-        server.close()
-
-
-def ipv6_loopback_works() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 def assert_called_early(silence: Silence | None, elapsed_ms: float) -> Silence:
@@ -84,7 +53,7 @@ async def test_a_dropped_port_is_called_filtered_after_the_resend(loopback: str)
 
 @pytest.mark.skipif(not ipv6_loopback_works(), reason="no IPv6 loopback here")
 async def test_a_dropped_port_is_called_filtered_early_over_ipv6() -> None:
-    with full_backlog_listener_v6() as port:
+    with full_backlog_listener("::1") as port:
         result = await probe_tcp(["::1"], port, timeout=LONG)
     assert result.status is TcpStatus.TIMEOUT
     assert_called_early(result.attempts[0].silence, result.elapsed_ms)
@@ -131,19 +100,39 @@ def stand_in(behaviour: Callable[[int], tuple[float, BaseException | None]]) -> 
 SILENT = (3600.0, None)
 
 
+async def against(
+    behaviour: Callable[[int], tuple[float, BaseException | None]],
+    *,
+    timeout: float,
+    platform: str = "linux",
+    witness: Callable[[str], Awaitable[HostAnswer | None]] | None = None,
+) -> TcpResult:
+    """The probe as it runs on `platform`, against a host that behaves as `behaviour` says
+    (settle 0: a stand-in connection has no peer to watch)."""
+    return await probe_tcp(
+        [random_loopback()],
+        1433,
+        timeout=timeout,
+        settle=0,
+        platform=platform,
+        witness=witness,
+        connect=stand_in(behaviour),
+    )
+
+
+async def on_windows(
+    behaviour: Callable[[int], tuple[float, BaseException | None]], timeout: float
+) -> TcpResult:
+    return await against(behaviour, timeout=timeout, platform="win32")
+
+
 def windows_refusal() -> tuple[float, BaseException]:
     return 2.0, WinRefused(errno.ECONNREFUSED, "No connection could be made")
 
 
 async def test_windows_a_refusal_that_took_2_s_is_refused_under_a_1_s_timeout() -> None:
     """KB 175523: Windows retries a SYN that met a reset, so 'refused' arrives after ~2 s."""
-    result = await probe_tcp(
-        [random_loopback()],
-        1433,
-        timeout=1.0,
-        platform="win32",
-        connect=stand_in(lambda port: windows_refusal()),
-    )
+    result = await on_windows(lambda port: windows_refusal(), timeout=1.0)
     assert result.status is TcpStatus.REFUSED
     (attempt,) = result.attempts
     assert attempt.error is not None and attempt.error.label() == "10061 WSAECONNREFUSED"
@@ -157,9 +146,7 @@ async def test_windows_a_refusal_is_not_called_filtered_though_the_host_answered
     def host(port: int) -> tuple[float, BaseException | None]:
         return (0.001, None) if port == 445 else windows_refusal()
 
-    result = await probe_tcp(
-        [random_loopback()], 1433, timeout=LONG, platform="win32", connect=stand_in(host)
-    )
+    result = await on_windows(host, timeout=LONG)
     assert result.status is TcpStatus.REFUSED
     assert result.attempts[0].silence is None
 
@@ -168,9 +155,7 @@ async def test_windows_a_silent_port_is_called_filtered_only_after_its_3_s_resen
     def host(port: int) -> tuple[float, BaseException | None]:
         return (0.001, None) if port == 445 else SILENT
 
-    result = await probe_tcp(
-        [random_loopback()], 1433, timeout=LONG, platform="win32", connect=stand_in(host)
-    )
+    result = await on_windows(host, timeout=LONG)
     assert result.status is TcpStatus.TIMEOUT
     silence = result.attempts[0].silence
     assert silence is not None
@@ -180,13 +165,7 @@ async def test_windows_a_silent_port_is_called_filtered_only_after_its_3_s_resen
 
 
 async def test_windows_a_short_timeout_still_waits_3_s_for_a_silent_port() -> None:
-    result = await probe_tcp(
-        [random_loopback()],
-        1433,
-        timeout=1.0,
-        platform="win32",
-        connect=stand_in(lambda port: SILENT),
-    )
+    result = await on_windows(lambda port: SILENT, timeout=1.0)
     assert result.status is TcpStatus.TIMEOUT
     assert result.elapsed_ms >= 3000 * 0.95
     assert "did not answer within 3 s" in result.summary()
@@ -194,13 +173,7 @@ async def test_windows_a_short_timeout_still_waits_3_s_for_a_silent_port() -> No
 
 async def test_macos_and_linux_keep_the_timeout_given() -> None:
     for platform in ("darwin", "linux"):
-        result = await probe_tcp(
-            [random_loopback()],
-            1433,
-            timeout=0.3,
-            platform=platform,
-            connect=stand_in(lambda port: SILENT),
-        )
+        result = await against(lambda port: SILENT, timeout=0.3, platform=platform)
         assert result.timeout == 0.3
         assert result.status is TcpStatus.TIMEOUT
 
@@ -211,13 +184,7 @@ async def test_nothing_else_answering_means_the_timeout_is_waited_out() -> None:
     async def nobody(address: str) -> HostAnswer | None:
         return None
 
-    result = await probe_tcp(
-        [random_loopback()],
-        1433,
-        timeout=1.6,
-        witness=nobody,
-        connect=stand_in(lambda port: SILENT),
-    )
+    result = await against(lambda port: SILENT, timeout=1.6, witness=nobody)
     assert result.status is TcpStatus.TIMEOUT
     assert result.attempts[0].silence is None
     assert result.elapsed_ms >= 1600 * 0.95
@@ -229,13 +196,7 @@ async def test_the_browser_answer_is_enough_evidence() -> None:
     async def browser(address: str) -> HostAnswer:
         return HostAnswer(address, "UDP port 1434", "ICMP port unreachable", 0.3)
 
-    result = await probe_tcp(
-        [random_loopback()],
-        1433,
-        timeout=LONG,
-        witness=browser,
-        connect=stand_in(lambda port: SILENT),
-    )
+    result = await against(lambda port: SILENT, timeout=LONG, witness=browser)
     silence = result.attempts[0].silence
     assert silence is not None and silence.host.what == "UDP port 1434"
     assert "answered on UDP port 1434 in 0.3 ms (ICMP port unreachable)" in result.summary()
@@ -248,30 +209,29 @@ async def test_a_late_answer_from_a_slow_host_is_waited_for() -> None:
     def host(port: int) -> tuple[float, BaseException | None]:
         return (0.3, WinRefused(errno.ECONNREFUSED, "refused")) if port == 445 else (1.9, None)
 
-    result = await probe_tcp(
-        [random_loopback()], 1433, timeout=LONG, settle=0, connect=stand_in(host)
-    )
+    result = await against(host, timeout=LONG)
     assert result.status is TcpStatus.CONNECTED
 
 
-async def test_nothing_is_knocked_on_when_the_timeout_ends_before_the_resend() -> None:
+def recording_silence() -> tuple[list[int], Connector]:
+    """A host where nothing answers, and the ports it was asked for."""
     asked: list[int] = []
 
     def host(port: int) -> tuple[float, BaseException | None]:
         asked.append(port)
         return SILENT
 
-    result = await probe_tcp([random_loopback()], 1433, timeout=1.0, connect=stand_in(host))
+    return asked, stand_in(host)
+
+
+async def test_nothing_is_knocked_on_when_the_timeout_ends_before_the_resend() -> None:
+    asked, connect = recording_silence()
+    result = await probe_tcp([random_loopback()], 1433, timeout=1.0, connect=connect)
     assert result.status is TcpStatus.TIMEOUT
     assert asked == [1433]  # one SYN: no second one, no other port
 
 
 async def test_the_knocks_and_the_second_syn_when_an_early_call_is_possible() -> None:
-    asked: list[int] = []
-
-    def host(port: int) -> tuple[float, BaseException | None]:
-        asked.append(port)
-        return SILENT
-
-    await probe_tcp([random_loopback()], 1433, timeout=1.5, connect=stand_in(host))
+    asked, connect = recording_silence()
+    await probe_tcp([random_loopback()], 1433, timeout=1.5, connect=connect)
     assert sorted(asked) == sorted([1433, 1433, 445, 135, 22, 80, 443, 3389])

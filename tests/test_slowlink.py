@@ -5,15 +5,13 @@ otherwise skipped with the reason. `make bench` runs the false-call count with 2
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from tests import falsecalls, netns, slowlink
+from tests.test_netns_check import _check
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
@@ -54,27 +52,6 @@ def net() -> Iterator[netns.Pair]:
             pair.server.ipv6,
         )
         yield pair
-
-
-def _check(net: netns.Pair, target: str, timeout: float) -> dict[str, Any]:
-    started = time.perf_counter()
-    done = net.client.run(
-        sys.executable,
-        "-m",
-        "tui",
-        "check",
-        target,
-        "--json",
-        "--timeout",
-        str(timeout),
-        "--remote",
-        check=False,
-        timeout=90,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    document: dict[str, Any] = json.loads(done.stdout)
-    document["_wall_s"] = time.perf_counter() - started
-    return document
 
 
 def _drop(net: netns.Pair, rule: str) -> None:
