@@ -17,24 +17,24 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from tui.engine.context import Context
 from tui.engine.facts import Fact
 from tui.engine.model import Observation, Status
 from tui.knowledge import login_errors
 from tui.knowledge.login_errors import Decoded, Outcome, Reply
-from tui.probes import native_login
-from tui.probes import odbc_login as odbc
 from tui.probes.base import in_daemon_thread
-from tui.probes.native_login import LoginResult, LoginStatus
-from tui.probes.odbc_login import Drivers, KerberosState, OdbcLoginResult, OdbcStatus
-from tui.probes.serverinfo import ServerInfo
 from tui.steps.facts import LoginFacts, Renamed, ServerAnswer
 from tui.steps.ids import S
 from tui.steps.prelogin import where
 from tui.target import Source, Target
 from tui.wire.prelogin import Encryption
+
+if TYPE_CHECKING:
+    from tui.probes.native_login import LoginResult
+    from tui.probes.odbc_login import Drivers, KerberosState, OdbcLoginResult
+    from tui.probes.serverinfo import ServerInfo
 
 NATIVE_CLIENT: Final = "sqlreach's own TDS login"
 _NO_KERBEROS: Final[tuple[str, ...]] = ("get-kerberos-ticket", "register-spn")
@@ -70,6 +70,8 @@ class LoginPlan:
 
 
 async def plan_login(context: Context) -> LoginPlan:
+    from tui.probes import odbc_login as odbc
+
     target = context.target
     drivers: Drivers = await context.probe(
         ("odbc-drivers",), "listing the ODBC drivers installed here", _list_drivers
@@ -126,6 +128,8 @@ _STATED_DRIVERS: Final = {
 
 
 async def _list_drivers() -> Drivers:
+    from tui.probes import odbc_login as odbc
+
     return await in_daemon_thread(odbc.list_drivers)
 
 
@@ -226,6 +230,8 @@ def _who(context: Context) -> str:
 
 
 async def _native(context: Context) -> LoginResult:
+    from tui.probes import native_login
+
     target = context.target
     address, port = where(context)
     return await context.probe(
@@ -244,6 +250,8 @@ async def _native(context: Context) -> LoginResult:
 
 
 async def _odbc(context: Context, driver: str) -> OdbcLoginResult:
+    from tui.probes import odbc_login as odbc
+
     target = context.target
     address, port = where(context)
     # Kerberos asks for a ticket for the name, not the address: connect as the person would
@@ -260,6 +268,8 @@ async def _odbc(context: Context, driver: str) -> OdbcLoginResult:
 def _from_native(
     context: Context, result: LoginResult, evidence: dict[str, Any], who: _Who
 ) -> Observation:
+    from tui.probes.native_login import LoginStatus
+
     if result.status is LoginStatus.OK:
         return _logged_in(
             context, result.summary(), result.server_info, result.query_detail, evidence, who
@@ -286,6 +296,9 @@ def _from_native(
 async def _from_odbc(
     context: Context, result: OdbcLoginResult, evidence: dict[str, Any], who: _Who
 ) -> Observation:
+    from tui.probes.native_login import LoginStatus
+    from tui.probes.odbc_login import OdbcStatus
+
     target = context.target
     if result.status is OdbcStatus.OK:
         return _logged_in(
@@ -349,6 +362,8 @@ def _asked_by_flag(target: Target) -> bool:
 
 async def _native_note(context: Context) -> str:
     """Without the driver, the login itself can still be tried (SQL authentication)."""
+    from tui.probes.native_login import LoginStatus
+
     target = context.target
     if target.integrated_security or not target.user:
         return ""
