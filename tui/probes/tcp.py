@@ -570,7 +570,7 @@ def _sockaddr(address: str, port: int) -> tuple[socket.AddressFamily, tuple[obje
     """The socket address for an IP literal; never a DNS question (that is the DNS probe's job)."""
     text = address[1:-1] if address.startswith("[") and address.endswith("]") else address
     ipaddress.ip_address(text)  # raises ValueError for names
-    family, _, _, _, sockaddr = socket.getaddrinfo(
-        text, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
+    family, _, _, _, sockaddr = socket.getaddrinfo(  # bytes: a str loads the IDNA codec
+        text.encode("ascii"), port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
     )[0]
     return family, tuple(sockaddr)
