@@ -27,27 +27,18 @@ if TYPE_CHECKING:
         server_view_from_sqlcheck,
     )
 
-_SERVER_NAMES = frozenset(
-    {
-        "InstanceView",
-        "LocalIdentity",
-        "ServerView",
-        "detect_this_machine",
-        "local_identity",
-        "read_server_view",
-        "server_view_from_sqlcheck",
-    }
-)
-
 
 def __getattr__(name: str) -> object:
     """The server side (services, firewall, logs) loads when first asked for: a client's
     diagnosis reads only the aliases."""
-    if name in _SERVER_NAMES:
-        from tui.probes.local import server
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from tui.probes.local import server
 
+    try:
         return getattr(server, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 
 __all__ = [
