@@ -92,3 +92,36 @@ def test_the_parts_load_when_a_step_needs_them(loopback: str) -> None:
     )
     assert document["root_cause"] == "PORT_REFUSED"
     assert "tui.knowledge.explain.catalog" in names
+
+
+def test_the_servers_own_inspectors_load_when_the_target_is_this_machine(loopback: str) -> None:
+    """Without --remote a loopback target is this machine: its configuration is read."""
+    port = closed_port(loopback)
+    names, document = imported_by("check", f"{loopback},{port}", "--json")
+    assert document["root_cause"] == "PORT_REFUSED"
+    assert {"tui.probes.local.server", "tui.knowledge.server_findings"} <= names
+    assert any(step["id"] == "server-config" for step in document["steps"])
+
+
+def test_the_local_package_names_its_server_side_on_first_use() -> None:
+    """In a fresh interpreter, every name the package offers is there when first asked for
+    (the server side loads then), and a name it does not have is an AttributeError."""
+    code = (
+        "import json, sys\n"
+        "from tui.probes import local\n"
+        "before = 'tui.probes.local.server' in sys.modules\n"
+        "found = [name for name in local.__all__ if getattr(local, name) is not None]\n"
+        "try:\n"
+        "    local.no_such_name\n"
+        "    missing = False\n"
+        "except AttributeError:\n"
+        "    missing = True\n"
+        "print(json.dumps([before, found, missing]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    from tui.probes import local
+
+    assert json.loads(done.stdout) == [False, list(local.__all__), True]

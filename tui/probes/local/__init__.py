@@ -11,6 +11,7 @@ Everything reads the machine through `Environment` (registry, commands, files), 
 same in tests on any platform.
 """
 
+import importlib
 from typing import TYPE_CHECKING
 
 from tui.probes.local.aliases import AliasKind, AliasResolution, resolve_aliases
@@ -33,9 +34,8 @@ def __getattr__(name: str) -> object:
     diagnosis reads only the aliases."""
     if name.startswith("__"):
         raise AttributeError(name)
-    from tui.probes.local import server
-
-    try:
+    server = importlib.import_module("tui.probes.local.server")  # not `from . import`: that
+    try:  # asks this function for 'server' first
         return getattr(server, name)
     except AttributeError:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
