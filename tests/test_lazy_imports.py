@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.netutil import closed_port
 
@@ -53,7 +54,7 @@ NEEDED = (
 )
 
 
-def imported_by(*argv: str) -> tuple[set[str], dict[str, object]]:
+def imported_by(*argv: str) -> tuple[set[str], dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "tui", *argv],
         capture_output=True,
