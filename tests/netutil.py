@@ -37,14 +37,15 @@ def full_backlog_listener(address: str) -> Iterator[int]:
     `listen(0)` plus connections that are never accepted: further SYNs go unanswered, so a
     client's connect() times out exactly as it would behind a DROP rule.
     """
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    server = socket.socket(family, socket.SOCK_STREAM)
     fillers: list[socket.socket] = []
     try:
         server.bind((address, 0))
         server.listen(0)
         port: int = server.getsockname()[1]
         for _ in range(4):
-            filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            filler = socket.socket(family, socket.SOCK_STREAM)
             filler.setblocking(False)
             with contextlib.suppress(BlockingIOError):
                 filler.connect_ex((address, port))

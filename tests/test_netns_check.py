@@ -56,7 +56,7 @@ def _serve(net: netns.Pair, *scenarios: str) -> None:
     net.spawn(net.server, sys.executable, "-c", SERVE, net.server.ipv4, *scenarios)
 
 
-def _check(net: netns.Pair, target: str) -> dict[str, Any]:
+def _check(net: netns.Pair, target: str, timeout: float = TIMEOUT) -> dict[str, Any]:
     started = time.perf_counter()
     done = net.client.run(
         sys.executable,
@@ -66,7 +66,7 @@ def _check(net: netns.Pair, target: str) -> dict[str, Any]:
         target,
         "--json",
         "--timeout",
-        str(TIMEOUT),
+        str(timeout),
         "--remote",
         check=False,
         timeout=60,

@@ -109,6 +109,8 @@ def read_target(text: str) -> tuple[Target, str | None]:
 
 def read_error_text(options: CheckOptions) -> str | None:
     """`--error TEXT` or `--error-file FILE`, decoded like `sqlreach explain` decodes it."""
+    if options.error is None and options.error_file is None:
+        return None
     from tui.knowledge.explain.textinput import (
         InputError,
         decode_argument,

@@ -2,7 +2,9 @@
 
 Concurrency is bounded by what the process may open: each diagnosis in flight holds a few
 sockets, so the number in flight is kept under the file-descriptor limit with headroom. When
-the limit is low, targets wait their turn; none fails for lack of descriptors.
+the limit is low, targets wait their turn; none fails for lack of descriptors. Below that
+ceiling, `scan_pace.Pace` lets in only as many as the process keeps up with, so that no probe's
+deadline is spent waiting for the CPU.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import BinaryIO, Final, TextIO
 
+from tui.commands.scan_pace import Pace
 from tui.engine.settings import DnsServer, Settings
 from tui.exitcodes import ExitCode
 from tui.knowledge.causes import RootCause
@@ -27,7 +30,9 @@ from tui.secret import redact
 from tui.steps.tree import Answers
 from tui.target import Target, TargetError, parse_target
 
-SOCKETS_PER_DIAGNOSIS: Final = 8  # TCP to each address, Browser INST+EX, a few pre-logins
+# At the most, per diagnosis: two SYNs to the port and six knocks on the host's other ports
+# while it is silent (probes/tcp.py), the Browser's INST and EX, a few pre-logins after.
+SOCKETS_PER_DIAGNOSIS: Final = 12
 HEADROOM: Final = 64
 MAX_LINES: Final = 100_000
 MAX_BYTES: Final = 64 * 1024 * 1024
@@ -109,37 +114,54 @@ async def scan(
     concurrency: int,
     dns: DnsServer | None = None,
     progress: Progress | None = None,
+    pace: Pace | None = None,
 ) -> list[Row]:
+    """Diagnose every target, as many at once as the descriptors and the CPU allow (`Pace`);
+    a diagnosis is started only when there is room for it, so memory stays flat."""
     options = RunOptions(timeout=timeout, settings=Settings(dns=dns))
-    gate = asyncio.Semaphore(max(1, min(concurrency, fd_budget(), len(targets) or 1)))
+    pace = pace or Pace(min(concurrency, fd_budget(), len(targets) or 1))
+    rows: list[Row] = []
 
-    async def one(line: int, text: str) -> Row:
-        started = time.perf_counter()
+    async def one(line: int, target: Target) -> None:
         try:
-            target = parse_target(text)
-        except TargetError as error:
-            return Row(
-                line,
-                redact(text),
-                RootCause.BAD_INPUT.value,
-                str(error),
-                (time.perf_counter() - started) * 1000,
-            )
-        async with gate:
             answers = Answers(on_server=False, login=None if _has_credentials(target) else False)
             diagnosis = await start_run(target, replace(options, answers=answers))
+        finally:
+            await pace.leave()
         if progress is not None:
             progress.advance()
-        return Row(
-            line,
-            target.text,
-            diagnosis.verdict.root_cause.value,
-            diagnosis.verdict.summary,
-            diagnosis.elapsed_ms,
-            target.to_json(),
+        rows.append(
+            Row(
+                line,
+                target.text,
+                diagnosis.verdict.root_cause.value,
+                diagnosis.verdict.summary,
+                diagnosis.elapsed_ms,
+                target.to_json(),
+            )
         )
 
-    rows = await asyncio.gather(*(one(line, text) for line, text in targets))
+    follower = asyncio.ensure_future(pace.follow_lag())
+    running: set[asyncio.Task[None]] = set()
+    try:
+        for line, text in targets:
+            started = time.perf_counter()
+            try:
+                target = parse_target(text)
+            except TargetError as error:
+                elapsed = (time.perf_counter() - started) * 1000
+                rows.append(Row(line, redact(text), RootCause.BAD_INPUT.value, str(error), elapsed))
+                continue
+            await pace.enter()
+            task = asyncio.ensure_future(one(line, target))
+            running.add(task)
+            task.add_done_callback(running.discard)
+        await asyncio.gather(*running)
+    finally:
+        follower.cancel()
+        for task in running:
+            task.cancel()
+        await asyncio.gather(follower, *running, return_exceptions=True)
     return sorted(rows, key=lambda row: row.line)
 
 

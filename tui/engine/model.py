@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from tui.engine.facts import Fact
 from tui.knowledge.causes import REGISTRY, Hop, RootCause
-from tui.knowledge.clients import ClientRow
-from tui.knowledge.explain.model import ErrorReading
 from tui.knowledge.fixes.model import Fix
 
 if TYPE_CHECKING:
     from tui.engine.context import Context
+    from tui.knowledge.clients import ClientRow
+    from tui.knowledge.explain.model import ErrorReading
 
 Json = Any  # JSON-safe values: str, int, float, bool, None, lists and dicts of those
 
@@ -217,6 +217,9 @@ class Verdict:
 
     @classmethod
     def from_json(cls, document: Mapping[str, Json]) -> Verdict:
+        from tui.knowledge.clients import ClientRow
+        from tui.knowledge.explain.model import ErrorReading
+
         code = str(document.get("root_cause", ""))
         fixes = document.get("fixes")
         clients = document.get("clients")

@@ -19,13 +19,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from tui import platforms
 from tui.knowledge.causes import RootCause
-from tui.probes.tls import Failure, TlsResult, TlsStatus
 from tui.target import Form, Target
 from tui.wire.prelogin import Encryption
+
+if TYPE_CHECKING:
+    from tui.probes.tls import TlsResult
 
 LINUX: Final = "linux"
 WINDOWS: Final = "windows"
@@ -703,6 +705,8 @@ class _Predictor:
         return None
 
     def run(self) -> Prediction:
+        from tui.probes.tls import TlsStatus  # with the TLS probe's result: it is loaded
+
         family, settings, tls = self.family, self.settings, self.tls
         if settings.encrypt == "strict":
             return self._strict()
@@ -807,6 +811,8 @@ class _Predictor:
         accepted = set(tls.accepted_versions())
         modern = bool(accepted & {"1.2", "1.3"})
         listed = ", ".join(sorted(accepted)) or "none that could be tested"
+        from tui.probes.tls import Failure  # with the TLS probe's result: it is loaded
+
         if tls.main.failure is Failure.OVERSIZED:  # no version question: the server broke TLS
             return self.fail(
                 Check.HANDSHAKE, f"the TLS handshake fails: {tls.main.message}", encryption, False

@@ -16,8 +16,6 @@ from typing import Final
 
 from tui.knowledge import azure
 from tui.knowledge.causes import RootCause
-from tui.knowledge.explain import explain
-from tui.probes.odbc_login import Family, family
 from tui.wire.prelogin import Encryption
 
 
@@ -407,6 +405,9 @@ def decode(
     client_encrypt: str | None = None,
 ) -> Decoded:
     """The rule that fits, and the sentence that says what it means here."""
+    from tui.knowledge.explain.reader import explain
+    from tui.probes.odbc_login import Family, family
+
     explanation = explain(reply.text) if reply.text else None
     entries = {item.entry for item in explanation.recognised} if explanation else set()
     codes = tuple(item.code for item in explanation.recognised) if explanation else ()

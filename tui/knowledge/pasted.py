@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from tui.knowledge.explain import explain
-from tui.knowledge.explain.model import Explanation
 from tui.target import Form, Target, TargetError, parse_target
+
+if TYPE_CHECKING:
+    from tui.knowledge.explain.model import Explanation
 
 NOT_A_TARGET: Final = "this is an error text, not a target: give the server too"
 # Words of an error in any language the explain catalog does not know yet: a sentence that
@@ -61,6 +62,8 @@ def error_text(text: str) -> PastedError | None:
     sentence of several words that says something failed."""
     if not isinstance(text, str) or not text.strip():
         return None
+    from tui.knowledge.explain import explain  # the catalog loads only for a pasted text
+
     explanation = explain(text)
     words = len(text.split())
     if not explanation.found and not (words >= MIN_WORDS and _ERROR_WORDS.search(text)):

@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import functools
 import math
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Protocol, TypeAlias, TypeVar
+from typing import Final, Protocol, TypeAlias, TypeVar
 
 JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
 Evidence: TypeAlias = dict[str, JsonValue]
@@ -86,8 +87,53 @@ async def in_daemon_thread(function: Callable[[], T]) -> T:
         else:
             _post(loop, settle, functools.partial(future.set_result, outcome))
 
-    threading.Thread(target=work, name="sqlreach-probe", daemon=True).start()
+    _WORKERS.run(work)
     return await future
+
+
+class _Workers:
+    """Daemon threads that are kept for the next call once they are done.
+
+    Starting a thread makes the caller wait until the new thread runs, and on a busy machine
+    that wait stalls the event loop (a scan starts one per target). An idle worker takes the
+    next call at once; a call that hangs keeps its worker, and the others carry on. Workers
+    idle for `IDLE` seconds end.
+    """
+
+    IDLE: Final = 10.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._idle = 0
+
+    def run(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+                self._jobs.put(job)
+                return
+        threading.Thread(
+            target=self._serve, args=(job,), name="sqlreach-probe", daemon=True
+        ).start()
+
+    def _serve(self, job: Callable[[], None]) -> None:
+        while True:
+            job()
+            with self._lock:
+                self._idle += 1
+            try:
+                job = self._jobs.get(timeout=self.IDLE)
+            except queue.Empty:
+                with self._lock:
+                    try:  # a job handed over just as the wait ended is still this worker's
+                        job = self._jobs.get_nowait()
+                    except queue.Empty:
+                        self._idle -= 1
+                        return
+
+
+_WORKERS: Final = _Workers()
 
 
 def _post(

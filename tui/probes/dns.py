@@ -22,19 +22,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Final
-
-import dns.asyncresolver
-import dns.exception
-import dns.message
-import dns.name
-import dns.rcode
-import dns.rdatatype
-import dns.resolver
+from typing import TYPE_CHECKING, Final
 
 from tui.probes import hostsfile
 from tui.probes.base import Evidence, JsonValue, Stopwatch, in_daemon_thread
 from tui.probes.errors import BY_NUMBER, WinsockCode, describe_os_error
+
+if TYPE_CHECKING:  # dnspython loads when a name is asked of DNS, never for an IP address
+    import dns.asyncresolver
+    import dns.resolver
 
 LOCAL_NAMES: Final = frozenset({"localhost", "localhost.localdomain", ".", "(local)"})
 PER_TRY_TIMEOUT: Final = 2.0  # one question to one server; the probe's timeout bounds the rest
@@ -297,6 +293,10 @@ def _make_resolver(
     nameservers: Sequence[str] | None, port: int, resolv_conf: Path | None
 ) -> tuple[dns.asyncresolver.Resolver | None, tuple[str, ...], RecordLookup | None]:
     """A resolver for the given or configured servers, or the reason there is none."""
+    import dns.asyncresolver
+    import dns.exception
+    import dns.resolver
+
     try:
         if nameservers is not None:
             resolver = dns.asyncresolver.Resolver(configure=False)
@@ -340,6 +340,9 @@ async def _ask(
     clock: Stopwatch,
 ) -> RecordLookup:
     """One question (with the DNS suffix search the OS would do), bounded by the budget."""
+    import dns.exception
+    import dns.resolver
+
     lap = clock.lap()
     took = lap.elapsed_ms
     remaining = lap.remaining()
@@ -386,6 +389,9 @@ async def _ask(
 
 def _servers_failed(error: dns.resolver.NoNameservers) -> str:
     """'127.0.0.5@53 answered SERVFAIL', or the error each server gave."""
+    import dns.exception
+    import dns.message
+
     parts: list[str] = []
     for entry in error.kwargs.get("errors", []):
         server, tcp, _port, problem, _response = entry
@@ -412,6 +418,8 @@ def _rdata_text(rdata: object, rdtype: str) -> str:
 
 
 def _text(name: object) -> str | None:
+    import dns.name
+
     if name is None:
         return None
     text = name.to_text() if isinstance(name, dns.name.Name) else str(name)

@@ -27,10 +27,10 @@ def _key(context: Context, address: str, request: str) -> tuple[str, str, str, s
     return ("browser", address, request, instance if request != "ex" else None)
 
 
-def start_browser(context: Context, address: str, request: str) -> None:
+def start_browser(context: Context, address: str, request: str) -> asyncio.Task[BrowserResult]:
     """Ask the Browser now, before a step needs it (memoised: the step joins the same probe)."""
     instance = context.target.instance
-    context.start(
+    return context.start(
         _key(context, address, request),
         lambda: browser.probe_browser(
             address, request=request, instance=instance, timeout=context.timeout

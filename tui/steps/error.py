@@ -8,14 +8,15 @@ what that usually means, because that difference is itself a finding.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
-from tui.knowledge.causes import LAYER_TITLES, RootCause
-from tui.knowledge.explain import Agreement, Layer, explain
-from tui.knowledge.explain.model import ErrorReading
+from tui.knowledge.causes import LAYER_TITLES, Layer, RootCause
 from tui.steps.facts import ErrorRead
+
+if TYPE_CHECKING:
+    from tui.knowledge.explain.model import ErrorReading
 
 _LOGIN_LAYERS: Final = frozenset({Layer.LOGIN, Layer.DATABASE, Layer.KERBEROS})
 
@@ -38,6 +39,8 @@ async def read_error(context: Context) -> Observation:
     text = context.settings.error_text
     if not text:
         return Observation(ErrorOutcome.NONE, Status.SKIP, "no error text was given")
+    from tui.knowledge.explain.reader import explain  # the catalog loads only for a text
+
     explanation = explain(str(text))
     evidence: dict[str, Any] = {"explanation": explanation.to_json()}
     if not explanation.found:
@@ -68,6 +71,8 @@ def reading(root_cause: RootCause, context: Context) -> tuple[str | None, ErrorR
     read = context.facts.maybe(ErrorRead)
     if read is None:
         return None, None
+    from tui.knowledge.explain.model import Agreement, ErrorReading
+
     explanation = read.explanation
     agreement = explanation.hint.compare(root_cause) if explanation.found else None
     kept = ErrorReading(explanation.to_json(), agreement)

@@ -9,12 +9,14 @@ move it on purpose; every other record is written once.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from tui.engine.facts import Fact
-from tui.knowledge.clients import ClientRow
-from tui.knowledge.explain.model import Explanation
 from tui.wire.prelogin import Encryption
+
+if TYPE_CHECKING:  # annotations only: the tables load when a step records them
+    from tui.knowledge.clients import ClientRow
+    from tui.knowledge.explain.model import Explanation
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ class BrowserAnswer(Fact):
 class TcpResult(Fact):
     key: ClassVar[str] = "tcp"
     detail: str
+    silence: str = ""  # how a filtered port stayed silent: "did not answer within 3 s", or the
+    # SYNs it ignored while the host answered another port
 
 
 @dataclass(frozen=True)

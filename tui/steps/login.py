@@ -18,18 +18,14 @@ import dataclasses
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from tui.engine.context import Context
 from tui.engine.facts import Fact
 from tui.engine.model import Observation, Status
 from tui.knowledge import azure, login_errors
 from tui.knowledge.login_errors import Decoded, Outcome, Reply
-from tui.probes import odbc_login as odbc
 from tui.probes.base import in_daemon_thread
-from tui.probes.native_login import LoginResult, LoginStatus
-from tui.probes.odbc_login import Drivers, KerberosState, OdbcLoginResult, OdbcStatus
-from tui.probes.serverinfo import ServerInfo
 from tui.steps.facts import AzureRefusal, LoginFacts, Redirect, Renamed, ServerAnswer
 from tui.steps.ids import S
 from tui.steps.native import CLIENT, native_login_at
@@ -37,6 +33,11 @@ from tui.steps.prelogin import where
 from tui.steps.routed import redirect_of
 from tui.target import Source, Target
 from tui.wire.prelogin import Encryption
+
+if TYPE_CHECKING:
+    from tui.probes.native_login import LoginResult
+    from tui.probes.odbc_login import Drivers, KerberosState, OdbcLoginResult
+    from tui.probes.serverinfo import ServerInfo
 
 NATIVE_CLIENT: Final = CLIENT
 _NO_KERBEROS: Final[tuple[str, ...]] = ("get-kerberos-ticket", "register-spn")
@@ -79,6 +80,8 @@ class LoginPlan:
 
 
 async def plan_login(context: Context) -> LoginPlan:
+    from tui.probes import odbc_login as odbc
+
     target = context.target
     drivers: Drivers = await context.probe(
         ("odbc-drivers",), "listing the ODBC drivers installed here", _list_drivers
@@ -135,6 +138,8 @@ _STATED_DRIVERS: Final = {
 
 
 async def _list_drivers() -> Drivers:
+    from tui.probes import odbc_login as odbc
+
     return await in_daemon_thread(odbc.list_drivers)
 
 
@@ -237,6 +242,9 @@ async def _routed_behind(
     its login worked, or failed before the server said a word (a timeout, a name), the native
     login asks the first hop itself: a routing answer there makes the second hop the place to
     look, with the driver's own words kept for the verdict."""
+    from tui.probes.native_login import LoginStatus
+    from tui.probes.odbc_login import OdbcStatus
+
     target = context.target
     if target.integrated_security or not target.user or target.password is None:
         return None
@@ -287,6 +295,8 @@ async def _native(context: Context) -> LoginResult:
 
 
 async def _odbc(context: Context, driver: str) -> OdbcLoginResult:
+    from tui.probes import odbc_login as odbc
+
     target = context.target
     address, port = where(context)
     # Kerberos asks for a ticket for the name, not the address: connect as the person would
@@ -303,6 +313,8 @@ async def _odbc(context: Context, driver: str) -> OdbcLoginResult:
 def _from_native(
     context: Context, result: LoginResult, evidence: dict[str, Any], who: _Who
 ) -> Observation:
+    from tui.probes.native_login import LoginStatus
+
     if result.status is LoginStatus.OK and result.routing is not None:
         redirect = redirect_of(context, result.routing)
         return _routed(f"{result.summary()} ({redirect.by})", redirect, evidence, who)
@@ -341,6 +353,9 @@ def _from_native(
 async def _from_odbc(
     context: Context, result: OdbcLoginResult, evidence: dict[str, Any], who: _Who
 ) -> Observation:
+    from tui.probes.native_login import LoginStatus
+    from tui.probes.odbc_login import OdbcStatus
+
     target = context.target
     if result.status is OdbcStatus.OK:
         return _logged_in(
@@ -411,6 +426,8 @@ async def _server_side_failure(
     """The named driver is missing here, but sqlreach's own login can still ask the server. If
     the server refuses (a password, a database, TLS), that is the root cause, and the missing
     driver a finding beside it: DRIVER_MISSING is the verdict only when all else works."""
+    from tui.probes.native_login import LoginStatus
+
     target = context.target
     if target.integrated_security or not target.user:
         return None
@@ -434,6 +451,8 @@ async def _server_side_failure(
 
 async def _native_note(context: Context) -> str:
     """Without the driver, the login itself can still be tried (SQL authentication)."""
+    from tui.probes.native_login import LoginStatus
+
     target = context.target
     if target.integrated_security or not target.user:
         return ""

@@ -4,9 +4,12 @@ connection's read-only intent, memoised per address, port and name."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tui.engine.context import Context
-from tui.probes import native_login
-from tui.probes.native_login import LoginResult
+
+if TYPE_CHECKING:
+    from tui.probes.native_login import LoginResult
 
 CLIENT = "sqlreach's own TDS login"
 
@@ -14,6 +17,8 @@ CLIENT = "sqlreach's own TDS login"
 async def native_login_at(
     context: Context, address: str, port: int, server_name: str | None, why: str
 ) -> LoginResult:
+    from tui.probes import native_login  # loaded when a login is first tried
+
     target = context.target
     return await context.probe(
         ("login", "native", address, port, server_name),

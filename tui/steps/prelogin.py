@@ -5,18 +5,20 @@ recognised in the same time budget, and the TLS step usually finds its evidence 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
 from tui.knowledge import azure
 from tui.probes import prelogin as prelogin_probe
 from tui.probes.prelogin import PreloginResult, PreloginStatus
-from tui.probes.tls import TlsResult
 from tui.steps.facts import Endpoint, PreloginFailure, ServerAnswer
 from tui.steps.tlsprobe import start_tls, tls_result
 from tui.target import DEFAULT_PORT
 from tui.wire.prelogin import product_name
+
+if TYPE_CHECKING:
+    from tui.probes.tls import TlsResult
 
 
 class PreloginOutcome(StrEnum):

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
 from tui.knowledge import azure
-from tui.probes import dns, prelogin, tcp, tls
-from tui.probes.native_login import LoginStatus
+from tui.probes import dns, prelogin, tcp
 from tui.probes.prelogin import PreloginStatus
 from tui.probes.tcp import TcpStatus
 from tui.steps.dns import dns_failure, dns_server
@@ -35,6 +34,9 @@ from tui.steps.facts import (
 from tui.steps.native import CLIENT, native_login_at
 from tui.steps.tls import judge_tls
 from tui.wire.tokens import Routing
+
+if TYPE_CHECKING:
+    from tui.probes.tls import TlsResult
 
 
 class RoutedDnsOutcome(StrEnum):
@@ -188,7 +190,7 @@ async def prelogin_routed(context: Context) -> Observation:
     tls_key = ("tls", address, port, routed.host)
     context.start(
         tls_key,
-        lambda: tls.probe_tls(address, port, timeout=context.timeout, host=routed.host),
+        lambda: _probe_tls(address, port, context.timeout, routed.host),
     )
     result = await context.probe(
         ("prelogin", address, port),
@@ -226,7 +228,7 @@ async def tls_routed(context: Context) -> Observation:
     result = await context.probe(
         ("tls", address, port, routed.host),
         f"looking at the encryption of {address} port {port} as {routed.host} (the redirect)",
-        lambda: tls.probe_tls(address, port, timeout=context.timeout, host=routed.host),
+        lambda: _probe_tls(address, port, context.timeout, routed.host),
     )
     return judge_tls(context, result, RoutedTls)
 
@@ -249,6 +251,8 @@ async def login_routed(context: Context) -> Observation:
         return Observation(
             RoutedLoginOutcome.OK, Status.SKIP, detail, {"skipped": detail}, facts=(said,)
         )
+    from tui.probes.native_login import LoginStatus
+
     result = await native_login_at(context, address, port, routed.host, "the redirect")
     evidence: dict[str, Any] = {"login": result.evidence()}
     said = RoutedLogin(client, _who(context), _database(context), result.detail, target.user)
@@ -280,3 +284,9 @@ def _who(context: Context) -> str:
 def _database(context: Context) -> str:
     database = context.target.database
     return f"'{database}'" if database else "(the default one)"
+
+
+async def _probe_tls(address: str, port: int, timeout: float, host: str) -> TlsResult:
+    from tui.probes import tls  # loaded when a routed hop's TLS is first looked at
+
+    return await tls.probe_tls(address, port, timeout=timeout, host=host)

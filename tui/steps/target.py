@@ -9,7 +9,6 @@ from typing import Any
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
-from tui.knowledge import server_findings
 from tui.probes import local
 from tui.probes.base import in_daemon_thread
 from tui.steps.facts import Alias, AliasProblem, Endpoint, ServiceAccount
@@ -104,6 +103,8 @@ def default_on_server(context: Context) -> str:
 
 async def read_server_config(context: Context) -> Observation:
     """Services, TCP settings, listeners, firewall and the error log of the local SQL Server."""
+    from tui.knowledge import server_findings
+
     target = context.target
     view = await context.probe(
         ("server-view", target.instance),

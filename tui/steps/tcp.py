@@ -9,14 +9,18 @@ wins (Microsoft: listeners and client connectivity; observed with ODBC Driver 18
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import sys
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from tui.engine.context import Context
 from tui.engine.facts import Fact
 from tui.engine.model import Observation, Status
 from tui.probes import tcp
-from tui.probes.tcp import TcpAttempt, TcpStatus
+from tui.probes.browser import BrowserStatus
+from tui.probes.tcp import HostAnswer, TcpAttempt, TcpStatus
 from tui.probes.tcp import TcpResult as TcpProbeResult
 from tui.steps.browser import start_browser
 from tui.steps.facts import Endpoint, Listener, TcpResult
@@ -52,12 +56,19 @@ async def connect_tcp(context: Context) -> Observation:
         ("tcp", addresses, port),
         f"connecting to {label} port {port}",
         # settle=0: the pre-login that follows sees a reset or a close itself
-        lambda: tcp.probe_tcp(addresses, port, timeout=context.timeout, settle=0),
+        lambda: tcp.probe_tcp(
+            addresses,
+            port,
+            timeout=context.timeout,
+            settle=0,
+            witness=_browser_witness(context),
+            platform=context.settings.platform or sys.platform,
+        ),
     )
     evidence = result.evidence()
     best = next((a for a in result.attempts if a.status is result.status), None)
     moved = endpoint.moved(port=port, address=best.address if best is not None else None)
-    facts: tuple[Fact, ...] = (moved, TcpResult(result.summary()))
+    facts: tuple[Fact, ...] = (moved, TcpResult(result.summary(), result.silence()))
     status = result.status
     if len(result.attempts) > 1 and any(a.status in _LIVE for a in result.attempts):
         judged = _as_the_client_connects(context, endpoint, result)
@@ -189,3 +200,18 @@ def _public(address: str | None) -> bool:
         return address is not None and ipaddress.ip_address(address.split("%")[0]).is_global
     except ValueError:
         return False
+
+
+def _browser_witness(context: Context) -> Callable[[str], Awaitable[HostAnswer | None]]:
+    """The Browser's answer on UDP 1434 (or the host's ICMP 'port unreachable') as proof the
+    host answers, with its round trip; asked once, shared with the steps that need it."""
+
+    async def heard(address: str) -> HostAnswer | None:
+        result = await asyncio.shield(start_browser(context, address, "ex"))
+        if result.status in {BrowserStatus.ANSWERED, BrowserStatus.MALFORMED}:
+            return HostAnswer(address, "UDP port 1434", "the Browser answered", result.elapsed_ms)
+        if result.status is BrowserStatus.REFUSED:
+            return HostAnswer(address, "UDP port 1434", "ICMP port unreachable", result.elapsed_ms)
+        return None
+
+    return heard

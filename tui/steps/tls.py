@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.engine.context import Context
 from tui.engine.model import Observation, Status
@@ -20,12 +20,14 @@ from tui.knowledge.clients import (
     Table,
     build_table,
 )
-from tui.probes.tls import TlsResult
 from tui.steps.facts import TlsFindings
 from tui.steps.ids import S
 from tui.steps.prelogin import where
 from tui.steps.tlsprobe import tls_result
 from tui.wire.prelogin import Encryption
+
+if TYPE_CHECKING:
+    from tui.probes.tls import TlsResult
 
 # ------------------------------------------------------------------------------------------
 # which client

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.engine.context import Context
-from tui.probes import tls
-from tui.probes.tls import TlsResult
+
+if TYPE_CHECKING:
+    from tui.probes.tls import TlsResult
 
 
 def _factory(
     context: Context, address: str, port: int
 ) -> Callable[[], Coroutine[Any, Any, TlsResult]]:
+    from tui.probes import tls
+
     target = context.target
     return lambda: tls.probe_tls(
         address,

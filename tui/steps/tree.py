@@ -542,9 +542,9 @@ STEPS: Final[tuple[Step, ...]] = (
             TcpOutcome.REFUSED: Next(S.SEARCH),
             TcpOutcome.FILTERED: Conclude(
                 R.PORT_FILTERED,
-                "TCP {endpoint.port} on {endpoint.address} did not answer within {run.timeout_s} "
-                "(10060): a firewall, an IPSec policy or a NAT router between here and "
-                "{endpoint.host} drops the packets.",
+                "TCP {endpoint.port} on {endpoint.address} {tcp.silence} (10060): a firewall, "
+                "an IPSec policy or a NAT router between here and {endpoint.host} drops the "
+                "packets.",
             ),
             TcpOutcome.UNREACHABLE: Conclude(
                 R.HOST_UNREACHABLE,

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import secrets as random_tokens
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -63,6 +60,8 @@ class Environment:
 
 def current_environment() -> Environment:
     """What a senior reading the ticket wants to know about the client machine."""
+    import platform
+
     drivers: tuple[str, ...] = ()
     note: str | None = None
     try:
@@ -81,6 +80,8 @@ def current_environment() -> Environment:
 
 
 def new_session_id() -> str:
+    import secrets as random_tokens
+
     return time.strftime("%Y%m%d-%H%M%S") + "-" + random_tokens.token_hex(3)
 
 
@@ -155,6 +156,8 @@ class Journal:
             self._secrets = (*self._secrets, value)
 
     def write(self, kind: str, **payload: Any) -> None:
+        from datetime import UTC, datetime
+
         if self.closed:
             return
         line = {"t": datetime.now(UTC).isoformat(timespec="milliseconds"), "type": kind}

@@ -16,17 +16,17 @@ import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from tui.probes.base import in_daemon_thread
-from tui.probes.local.errorlog import ErrorLog
-from tui.probes.local.eventlog import ServiceEvent
-from tui.probes.local.linux import read_linux
-from tui.probes.local.model import InstanceConfig, OsListener, ServiceInfo
-from tui.probes.local.sqlcheck import parse_sqlcheck_report
 from tui.probes.local.system import Environment
-from tui.probes.local.windows import BROWSER, FirewallState, read_windows
 from tui.target import LOCAL_NAMES
+
+if TYPE_CHECKING:
+    from tui.probes.local.errorlog import ErrorLog
+    from tui.probes.local.eventlog import ServiceEvent
+    from tui.probes.local.model import InstanceConfig, OsListener, ServiceInfo
+    from tui.probes.local.windows import FirewallState
 
 DEFAULT_TIMEOUT: Final = 5.0
 MAX_PROC_BYTES: Final = 1 << 20
@@ -248,6 +248,8 @@ async def read_server_view(
 async def _windows_view(
     environment: Environment, instance: str | None, port: int | None, timeout: float
 ) -> ServerView:
+    from tui.probes.local.windows import BROWSER, read_windows
+
     windows = await read_windows(environment, timeout=timeout, extra_ports=(port,) if port else ())
     events = windows.events.events if windows.events else ()
     instances = tuple(
@@ -281,6 +283,8 @@ async def _windows_view(
 
 
 async def _linux_view(environment: Environment, instance: str | None, timeout: float) -> ServerView:
+    from tui.probes.local.linux import read_linux
+
     linux = await read_linux(environment, timeout=timeout)
     instances: tuple[InstanceView, ...] = ()
     if linux.config is not None:
@@ -312,6 +316,9 @@ def instances_sorted(instances: tuple[InstanceConfig, ...]) -> tuple[InstanceCon
 
 def server_view_from_sqlcheck(text: str, *, instance: str | None = None) -> ServerView:
     """A view of the machine a SQLCheck report was made on."""
+    from tui.probes.local.sqlcheck import parse_sqlcheck_report
+    from tui.probes.local.windows import BROWSER
+
     report = parse_sqlcheck_report(text)
     services = {service.name.upper(): service for service in report.services}
     instances = tuple(
