@@ -3,6 +3,12 @@
 Concurrency is bounded by what the process may open: each diagnosis in flight holds a few
 sockets, so the number in flight is kept under the file-descriptor limit with headroom. When
 the limit is low, targets wait their turn; none fails for lack of descriptors.
+
+It is bounded by time as well: every diagnosis shares one event loop, and a probe's timeout
+counts the time the loop spends on the others. A thousand diagnoses started at once kept the
+loop from reading answers for over a second on a busy machine, so answers that had arrived
+were called timeouts (a healthy port "filtered", a Browser "silent"). `Pace` admits new
+diagnoses only while the loop keeps turning quickly.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from tui.target import Target, TargetError, parse_target
 
 SOCKETS_PER_DIAGNOSIS: Final = 8  # TCP to each address, Browser INST+EX, a few pre-logins
 HEADROOM: Final = 64
+SLOW_TURN: Final = 0.05  # of the timeout: a loop turn longer than this holds new diagnoses back
 MAX_LINES: Final = 100_000
 
 
@@ -103,6 +110,25 @@ def fd_budget() -> int:
     return max(1, (limit - open_now - HEADROOM) // SOCKETS_PER_DIAGNOSIS)
 
 
+class Pace:
+    """Starts one diagnosis per turn of the event loop, and none while a turn takes longer than
+    `limit` seconds: the work in flight then stays small enough that every probe's answer is
+    read soon after it arrives, whatever else the machine is doing."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self._one_at_a_time = asyncio.Lock()
+
+    async def admit(self) -> None:
+        async with self._one_at_a_time:
+            loop = asyncio.get_running_loop()
+            while True:
+                started = loop.time()
+                await asyncio.sleep(0)  # one turn: the diagnoses in flight run their callbacks
+                if loop.time() - started <= self.limit:
+                    return
+
+
 async def scan(
     targets: Sequence[tuple[int, str]],
     *,
@@ -113,6 +139,7 @@ async def scan(
 ) -> list[Row]:
     options = RunOptions(timeout=timeout, settings=Settings(dns=dns))
     gate = asyncio.Semaphore(max(1, min(concurrency, fd_budget(), len(targets) or 1)))
+    pace = Pace(timeout * SLOW_TURN)
 
     async def one(line: int, text: str) -> Row:
         started = time.perf_counter()
@@ -127,6 +154,7 @@ async def scan(
                 (time.perf_counter() - started) * 1000,
             )
         async with gate:
+            await pace.admit()
             answers = Answers(on_server=False, login=None if _has_credentials(target) else False)
             diagnosis = await start_run(target, replace(options, answers=answers))
         if progress is not None:
