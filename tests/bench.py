@@ -20,10 +20,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tests.lab_fixtures import in_background
+from tests.lab_fixtures import client_env, running
 from tests.labfarm import farm
 from tests.odbc_drivers import FREETDS, ODBC18, register_drivers
-from tests.tls_lab import client_env, serving
 from tui.engine.settings import Settings
 from tui.knowledge.explain import explain
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, SCENARIOS
@@ -88,7 +87,7 @@ def time_to_verdict() -> str:
             "unknown-instance",
         }
         runs = 3 if slow else RUNS
-        with serving(item.name) as server, trusting(client_env(server)):
+        with running(item.name) as server, trusting(client_env(server)):
             target = server.target
             samples, cause = [], ""
             for _ in range(runs):
@@ -125,8 +124,8 @@ async def first_frame() -> float:
 
 def start_up() -> str:
     version, _ = whole_process([SQLREACH, "--version"], 10)
-    with in_background("service-stopped") as (_scenario, address):
-        check, _ = whole_process([SQLREACH, "check", address, "--json", "--remote"], 10)
+    with running("service-stopped") as lab:
+        check, _ = whole_process([SQLREACH, "check", lab.address, "--json", "--remote"], 10)
     frames = [asyncio.run(first_frame()) for _ in range(10)]
     rows = [
         ["sqlreach --version", f"{version:.0f} ms", ""],
@@ -214,10 +213,10 @@ CASES = [
 def side_by_side() -> str:
     rows = []
     for name, label, expected in CASES:
-        with in_background(name) as (_scenario, address):
+        with running(name) as lab:
             ours: list[float] = []
             for _ in range(3):
-                cause, elapsed = asyncio.run(verdict_in_process(address, TIMEOUT))
+                cause, elapsed = asyncio.run(verdict_in_process(lab.address, TIMEOUT))
                 ours.append(elapsed)
             rows.append(
                 [
@@ -230,14 +229,14 @@ def side_by_side() -> str:
                 ]
             )
             clients: list[tuple[str, Callable[[], str]]] = [
-                ("pyodbc + FreeTDS (timeout=3)", lambda: pyodbc_freetds(address, 1433)),
-                ("mssql-python, timeout=3", lambda: mssql_python(address, 1433, 3)),
-                ("mssql-python, defaults", lambda: mssql_python(address, 1433, None)),
+                ("pyodbc + FreeTDS (timeout=3)", lambda: pyodbc_freetds(lab.address, 1433)),
+                ("mssql-python, timeout=3", lambda: mssql_python(lab.address, 1433, 3)),
+                ("mssql-python, defaults", lambda: mssql_python(lab.address, 1433, None)),
             ]
             if shutil.which("tsql"):
-                clients.append(("tsql", lambda: tsql(address, 1433)))
+                clients.append(("tsql", lambda: tsql(lab.address, 1433)))
             if shutil.which("nmap") and os.geteuid() == 0:
-                clients.append(("nmap ms-sql-info", lambda: nmap(address, 1433)))
+                clients.append(("nmap ms-sql-info", lambda: nmap(lab.address, 1433)))
             for client, call in clients:
                 elapsed, message = _timed(call)
                 ratio = elapsed / max(statistics.median(ours), 1e-6)
@@ -257,7 +256,7 @@ def side_by_side() -> str:
 
 
 def scan_thousand(tmp: Path) -> str:
-    with farm(1000, base=32) as targets:
+    with farm(1000) as targets:
         listing = tmp / "targets.txt"
         listing.write_text("\n".join(item["target"] for item in targets))
         started = time.perf_counter()
@@ -303,8 +302,8 @@ def scan_thousand(tmp: Path) -> str:
 def login_by_client() -> str:
     """The same good login through each client: what a driver costs over the native login."""
     rows = []
-    with in_background("renamed-host") as (scenario, address):
-        base = f"{scenario.target_for(address)};Encrypt=no"
+    with running("renamed-host") as lab:
+        base = f"{lab.target};Encrypt=no"
         for label, extra in (
             ("sqlreach's own TDS login", {"native": True}),
             ("pyodbc + FreeTDS", {"driver": FREETDS}),
