@@ -51,8 +51,12 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# The suite in parallel workers (pytest-xdist): on two cores, three workers keep both busy while
+# some tests wait on timeouts and subprocesses. WORKERS=0 runs it in this one process.
+WORKERS ?= 3
+
 unit: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(WORKERS)
 
 test: lint typecheck unit
 

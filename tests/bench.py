@@ -21,9 +21,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tests import bench_speed
-from tests.lab_fixtures import in_background
+from tests.lab_fixtures import client_env, running
 from tests.odbc_drivers import FREETDS, ODBC18, register_drivers
-from tests.tls_lab import client_env, serving
 from tui.commands.check import dns_settings
 from tui.engine.settings import Settings
 from tui.knowledge.explain import explain
@@ -102,7 +101,7 @@ def time_to_verdict() -> str:
             "unknown-instance",
         }
         runs = 3 if slow else RUNS
-        with serving(item.name) as server, trusting(client_env(server)):
+        with running(item.name) as server, trusting(client_env(server)):
             target = server.target
             samples, cause = [], ""
             names = server.dns_server  # the scenario's names resolve through the lab's DNS
@@ -226,10 +225,10 @@ CASES = [
 def side_by_side() -> str:
     rows = []
     for name, label, expected in CASES:
-        with in_background(name) as (_scenario, address):
+        with running(name) as lab:
             ours: list[float] = []
             for _ in range(3):
-                cause, elapsed = asyncio.run(verdict_in_process(address, TIMEOUT))
+                cause, elapsed = asyncio.run(verdict_in_process(lab.address, TIMEOUT))
                 ours.append(elapsed)
             rows.append(
                 [
@@ -242,14 +241,14 @@ def side_by_side() -> str:
                 ]
             )
             clients: list[tuple[str, Callable[[], str]]] = [
-                ("pyodbc + FreeTDS (timeout=3)", lambda: pyodbc_freetds(address, 1433)),
-                ("mssql-python, timeout=3", lambda: mssql_python(address, 1433, 3)),
-                ("mssql-python, defaults", lambda: mssql_python(address, 1433, None)),
+                ("pyodbc + FreeTDS (timeout=3)", lambda: pyodbc_freetds(lab.address, 1433)),
+                ("mssql-python, timeout=3", lambda: mssql_python(lab.address, 1433, 3)),
+                ("mssql-python, defaults", lambda: mssql_python(lab.address, 1433, None)),
             ]
             if shutil.which("tsql"):
-                clients.append(("tsql", lambda: tsql(address, 1433)))
+                clients.append(("tsql", lambda: tsql(lab.address, 1433)))
             if shutil.which("nmap") and os.geteuid() == 0:
-                clients.append(("nmap ms-sql-info", lambda: nmap(address, 1433)))
+                clients.append(("nmap ms-sql-info", lambda: nmap(lab.address, 1433)))
             for client, call in clients:
                 elapsed, message = _timed(call)
                 ratio = elapsed / max(statistics.median(ours), 1e-6)
@@ -271,8 +270,8 @@ def side_by_side() -> str:
 def login_by_client() -> str:
     """The same good login through each client: what a driver costs over the native login."""
     rows = []
-    with in_background("renamed-host") as (scenario, address):
-        base = f"{scenario.target_for(address)};Encrypt=no"
+    with running("renamed-host") as lab:
+        base = f"{lab.target};Encrypt=no"
         for label, extra in (
             ("sqlreach's own TDS login", {"native": True}),
             ("pyodbc + FreeTDS", {"driver": FREETDS}),

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tests import falsecalls, netns, slowlink
-from tests.lab_fixtures import in_background
+from tests.lab_fixtures import running
 from tests.labfarm import farm
 from tests.netutil import random_loopback
 
@@ -98,7 +98,8 @@ def filtered() -> str:
     """`--timeout 15` on a dropped port: beside a host that answers on other ports (the lab's
     firewall-drop on loopback), and a host that answers nothing (a namespace dropping all)."""
     rows = []
-    with in_background("firewall-drop") as (_scenario, address):
+    with running("firewall-drop") as lab:
+        address = lab.address
         samples, summary = [], ""
         for _ in range(3):
             _, wall, output = timed([SQLREACH, "check", address, "--json", "--timeout", "15"])

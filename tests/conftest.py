@@ -1,4 +1,11 @@
-"""Shared fixtures: isolated user directories and loopback addresses."""
+"""Shared fixtures: isolated user directories and loopback addresses.
+
+The suite runs in parallel workers (pytest-xdist, `make test`): everything a test touches is
+its own. Addresses are random (tests.netutil) or held by a machine-wide lock
+(tests.lab_fixtures.fixed_address); the ODBC registration, temporary and user directories are
+per process; network namespaces carry their creator's process id; tmux servers and D-Bus
+sessions are private to the test that starts them.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.netutil import random_loopback
 from tests.odbc_drivers import register_drivers
 
+# Speed is measured by `make bench`, never asserted in a test: no per-example deadline, which
+# a loaded machine (parallel workers on two cores) would otherwise turn into failures.
+settings.register_profile("sqlreach", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("sqlreach")
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    """FreeTDS and ODBC Driver 18 registered by name for the whole run (see odbc_drivers)."""
+    """FreeTDS and ODBC Driver 18 registered by name for the whole run (see odbc_drivers), in a
+    directory of this process's own: each parallel worker registers its own."""
     config.stash[_ODBC_DIR] = register_drivers()
 
 

@@ -11,10 +11,15 @@ import random
 import socket
 from collections.abc import Iterator
 
+_SECOND_OCTETS = [n for n in range(1, 255) if not 30 <= n < 40]  # 127.30-39: tests.labfarm
+_RANDOM = random.SystemRandom()  # never the seeded `random`: parallel workers must differ
+
 
 def random_loopback() -> str:
-    """A random address in 127.0.0.0/8, avoiding 127.0.0.0/24 (where other programs live)."""
-    return f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(2, 254)}"
+    """A random address in 127.0.0.0/8, avoiding 127.0.0.0/16 (where other programs and the
+    snapshot tests' fixed addresses live) and the lab farm's blocks."""
+    pick = _RANDOM.randint
+    return f"127.{_RANDOM.choice(_SECOND_OCTETS)}.{pick(0, 255)}.{pick(2, 254)}"
 
 
 def free_port(address: str, kind: int = socket.SOCK_STREAM) -> int:

@@ -19,12 +19,12 @@ import sys
 import time
 from typing import Any
 
-from tests.tls_lab import serving
+from tests.lab_fixtures import running
 
 
 def main() -> None:
     name, address, connection = sys.argv[1:4]
-    with serving(name, address) as server:
+    with running(name, address) as server:
         if server.scenario.trust_ca and server.ca_file is not None:
             os.environ["SSL_CERT_FILE"] = str(server.ca_file)
         if connection == "--check":  # sqlreach itself, in the same namespace as the lab

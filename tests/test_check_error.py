@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.check_run import run_check
-from tests.lab_fixtures import in_background
+from tests.lab_fixtures import running
 from tests.netutil import closed_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,8 +27,8 @@ def check(target: str, *extra: str, stdin: bytes | None = None) -> tuple[int, di
 
 
 def test_the_text_and_the_live_result_agree() -> None:
-    with in_background("service-stopped") as (scenario, address):
-        code, document = check(scenario.target_for(address), "--error", REFUSED)
+    with running("service-stopped") as lab:
+        code, document = check(lab.target, "--error", REFUSED)
     assert code == 1 and document["root_cause"] == "PORT_REFUSED"
     assert "the live check agrees: PORT_REFUSED" in document["summary"]
     assert document["error_text"]["agreement"] == "agrees"
@@ -37,8 +37,8 @@ def test_the_text_and_the_live_result_agree() -> None:
 
 
 def test_refused_in_the_text_but_it_works_now() -> None:
-    with in_background("healthy-default") as (scenario, address):
-        code, document = check(scenario.target_for(address), "--error", REFUSED)
+    with running("healthy-default") as lab:
+        code, document = check(lab.target, "--error", REFUSED)
     assert code == 0 and document["root_cause"] == "OK"
     assert "it works from here now" in document["summary"]
     assert "another address family" in document["summary"]
@@ -46,15 +46,15 @@ def test_refused_in_the_text_but_it_works_now() -> None:
 
 
 def test_a_login_error_but_the_port_refuses_here() -> None:
-    with in_background("service-stopped") as (scenario, address):
-        _, document = check(scenario.target_for(address), "--error", LOGIN_FAILED)
+    with running("service-stopped") as lab:
+        _, document = check(lab.target, "--error", LOGIN_FAILED)
     assert document["root_cause"] == "PORT_REFUSED"
     assert "which that text rules out" in document["summary"]
 
 
 def test_a_login_error_without_credentials_asks_for_them() -> None:
-    with in_background("healthy-default") as (_scenario, address):
-        _, document = check(address, "--error", LOGIN_FAILED)
+    with running("healthy-default") as lab:
+        _, document = check(lab.address, "--error", LOGIN_FAILED)
     assert document["root_cause"] == "OK"
     assert "the error text you saw is about the login" in document["summary"]
 
@@ -63,9 +63,9 @@ def test_error_file_in_utf16_and_secrets_redacted(tmp_path: Path) -> None:
     secret = "Err0r-Text-Secret-5521"
     path = tmp_path / "error.txt"
     path.write_bytes(("Server=db;UID=sa;PWD=" + secret + ";\n" + REFUSED).encode("utf-16"))
-    with in_background("service-stopped") as (scenario, address):
+    with running("service-stopped") as lab:
         _code, document = check(
-            scenario.target_for(address),
+            lab.target,
             "--error-file",
             str(path),
             "--transcript",

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.lab_fixtures import in_background, running
+from tests.lab_fixtures import running
 from tests.localenv import Replay, make_env, ok
 from tests.test_local_findings import text
 from tui.engine.context import Context
@@ -40,9 +40,9 @@ def _check(target: str, env: dict[str, str]) -> tuple[int, dict[str, Any]]:
 
 def test_freetds_alias_to_an_old_port_is_named_as_the_cause(tmp_path: Path) -> None:
     config = tmp_path / "freetds.conf"
-    with in_background("moved-port") as (_, address):
+    with running("moved-port") as lab:
         config.write_text(
-            f"[global]\n\ttds version = 7.4\n\n[PAYROLL]\n\thost = {address}\n\tport = 1433\n"
+            f"[global]\n\ttds version = 7.4\n\n[PAYROLL]\n\thost = {lab.address}\n\tport = 1433\n"
         )
         code, document = _check("PAYROLL", {"FREETDSCONF": str(config)})
     assert code == 1

@@ -14,9 +14,8 @@ import pytest
 
 from tests.check_run import run_check
 from tests.dnsserver import DnsServer
-from tests.lab_fixtures import in_background
+from tests.lab_fixtures import client_env, running
 from tests.netutil import random_loopback
-from tests.tls_lab import client_env, serving
 from tui.lab.scenarios import DYNAMIC_PORT, MOVED_PORT, NEW_DYNAMIC_PORT, SCENARIOS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -122,7 +121,7 @@ NEVER: dict[str, tuple[str, ...]] = {
 
 @pytest.mark.parametrize("item", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_check_reaches_the_scenarios_root_cause(item: Any) -> None:
-    with serving(item.name) as server:  # the client trusts the test CA when the scenario says
+    with running(item.name) as server:  # the client trusts the test CA when the scenario says
         names = ("--dns-server", server.dns_server) if server.dns_server else ()
         code, document, _ = check(server.target, *names, env=client_env(server))
     assert document["root_cause"] == item.expected.value, document["summary"]
@@ -136,29 +135,29 @@ def test_check_reaches_the_scenarios_root_cause(item: Any) -> None:
 
 
 def test_wrong_port_names_both_fixes() -> None:
-    with in_background("moved-port") as (scenario, address):
-        _, document, _ = check(scenario.target_for(address))
+    with running("moved-port") as lab:
+        _, document, _ = check(lab.target)
     ids = [fix["id"] for fix in document["fixes"]]
     assert ids[:2] == ["connect-with-port", "set-ipall-port"]
-    assert f"tcp:{address},{MOVED_PORT}" in _fix_text(document)
+    assert f"tcp:{lab.address},{MOVED_PORT}" in _fix_text(document)
 
 
 def test_stale_port_says_the_browser_named_it() -> None:
-    with in_background("stale-port") as (scenario, address):
-        _, document, _ = check(scenario.target_for(address))
+    with running("stale-port") as lab:
+        _, document, _ = check(lab.target)
     assert "Browser says instance SALES is on port" in document["summary"]
     assert str(NEW_DYNAMIC_PORT) not in document["summary"]
 
 
 def test_instance_not_found_lists_the_instances() -> None:
-    with in_background("unknown-instance") as (scenario, address):
-        _, document, _ = check(scenario.target_for(address))
+    with running("unknown-instance") as lab:
+        _, document, _ = check(lab.target)
     assert "It reports: SALES" in document["summary"]
 
 
 def test_filtered_ends_within_the_timeout_plus_a_little() -> None:
-    with in_background("firewall-drop") as (scenario, address):
-        _, document, _ = check(scenario.target_for(address))
+    with running("firewall-drop") as lab:
+        _, document, _ = check(lab.target)
     assert document["root_cause"] == "PORT_FILTERED"
     assert document["elapsed_ms"] < TIMEOUT * 1000 + 400
 
@@ -173,19 +172,19 @@ def test_bad_input_is_exit_2_with_the_message() -> None:
 def test_name_not_resolved_and_a_name_that_resolves() -> None:
     """DNS goes to an in-process server on loopback (`--dns-server`), never to the machine's."""
     server = DnsServer(random_loopback())
-    with in_background("healthy-default") as (scenario, address), server.running():
-        server.add("sql.lab.test", "A", address)
-        server.add_ptr(address, "sql.lab.test")
+    with running("healthy-default") as lab, server.running():
+        server.add("sql.lab.test", "A", lab.address)
+        server.add_ptr(lab.address, "sql.lab.test")
         where = f"{server.address}:{server.port}"
         code, document, _ = check("no-such-host.invalid", "--dns-server", where)
-        good_code, good, _ = check(scenario.target_for("sql.lab.test"), "--dns-server", where)
+        good_code, good, _ = check(lab.scenario.target_for("sql.lab.test"), "--dns-server", where)
     assert code == 1
     assert document["root_cause"] == "NAME_NOT_RESOLVED"
     assert "no-such-host.invalid" in document["summary"]
     assert "NXDOMAIN" in document["summary"]
     assert good_code == 0 and good["root_cause"] == "OK"
     dns_step = next(step for step in good["steps"] if step["id"] == "dns")
-    assert address in json.dumps(dns_step)
+    assert lab.address in json.dumps(dns_step)
 
 
 def test_dns_server_flag_is_checked() -> None:
@@ -196,7 +195,7 @@ def test_dns_server_flag_is_checked() -> None:
 def test_read_only_routing_only_for_read_intent() -> None:
     """The same listener without ApplicationIntent=ReadOnly: the login stays on the primary,
     no redirect is followed, and LOGIN7 carries no read-only intent."""
-    with serving("ag-read-only-routing") as server:
+    with running("ag-read-only-routing") as server:
         plain = server.target.replace(";ApplicationIntent=ReadOnly", "")
         _, document, _ = check(plain)
         _, routed, _ = check(server.target)
@@ -221,7 +220,7 @@ def test_a_routed_failure_draws_the_second_hop() -> None:
     from tui.render.markdown import render as to_markdown
     from tui.render.path import HopMark, states_of
 
-    with serving("azure-redirect-dropped") as server:
+    with running("azure-redirect-dropped") as server:
         _, document, _ = check(
             server.target, "--dns-server", str(server.dns_server), env=client_env(server)
         )

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from tests.check_run import run_check
-from tests.tls_lab import serving
+from tests.lab_fixtures import running
 from tui.knowledge.causes import CAUSES, RootCause
 from tui.lab.scenarios import LAB_PASSWORD
 
@@ -27,7 +27,7 @@ def fix_ids(document: dict[str, Any]) -> list[str]:
 
 
 def test_a_server_that_rejects_the_login_outranks_the_missing_driver() -> None:
-    with serving("wrong-password") as server:
+    with running("wrong-password") as server:
         document = check(f"Driver={{{MISSING}}};{server.target}")
     assert document["root_cause"] == "LOGIN_FAILED", document["summary"]
     summary = document["summary"]
@@ -45,7 +45,7 @@ def test_a_server_that_rejects_the_login_outranks_the_missing_driver() -> None:
 
 
 def test_with_a_good_login_the_missing_driver_is_the_root_cause() -> None:
-    with serving("healthy-default") as server:
+    with running("healthy-default") as server:
         document = check(f"Driver={{{MISSING}}};{server.target}")
     assert document["root_cause"] == "DRIVER_MISSING", document["summary"]
     assert "the login as sa works" in document["summary"]

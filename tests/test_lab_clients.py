@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.lab_fixtures import in_background
+from tests.lab_fixtures import running
 from tests.netutil import random_loopback
 from tui.commands.lab import BackgroundLab
 from tui.lab.scenarios import DYNAMIC_PORT, LAB_PASSWORD, LAB_USER, scenario
@@ -42,9 +42,9 @@ def _tsql(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 
 def test_tsql_logs_in_and_queries_the_default_instance() -> None:
-    with in_background("healthy-default") as (_, address):
+    with running("healthy-default") as lab:
         done = _tsql(
-            ["-H", address, "-p", "1433", "-U", LAB_USER, "-P", LAB_PASSWORD],
+            ["-H", lab.address, "-p", "1433", "-U", LAB_USER, "-P", LAB_PASSWORD],
             f"{DIAGNOSTIC}\ngo\nexit\n",
         )
     assert "SQLHOST01" in done.stdout, done.stdout + done.stderr
@@ -52,15 +52,15 @@ def test_tsql_logs_in_and_queries_the_default_instance() -> None:
 
 
 def test_tsql_reports_18456_for_a_wrong_password() -> None:
-    with in_background("healthy-default") as (_, address):
-        done = _tsql(["-H", address, "-p", "1433", "-U", LAB_USER, "-P", "wrong"], "exit\n")
+    with running("healthy-default") as lab:
+        done = _tsql(["-H", lab.address, "-p", "1433", "-U", LAB_USER, "-P", "wrong"], "exit\n")
     assert "18456" in done.stdout + done.stderr
     assert "Login failed for user 'sa'" in done.stdout + done.stderr
 
 
 def test_tsql_lists_instances_through_the_browser() -> None:
-    with in_background("healthy-named") as (_, address):
-        done = _tsql(["-LH", address])
+    with running("healthy-named") as lab:
+        done = _tsql(["-LH", lab.address])
     listing = done.stdout + done.stderr  # tsql -L prints the instances on standard error
     assert "InstanceName SALES" in listing, listing
     assert f"tcp {DYNAMIC_PORT}" in listing
@@ -68,8 +68,8 @@ def test_tsql_lists_instances_through_the_browser() -> None:
 
 def test_tsql_finds_a_named_instance_through_the_browser(tmp_path: Any, monkeypatch: Any) -> None:
     config = tmp_path / "freetds.conf"
-    with in_background("healthy-named") as (_, address):
-        config.write_text(f"[lab]\n\thost = {address}\n\tinstance = SALES\n")
+    with running("healthy-named") as lab:
+        config.write_text(f"[lab]\n\thost = {lab.address}\n\tinstance = SALES\n")
         monkeypatch.setenv("FREETDSCONF", str(config))
         done = _tsql(["-S", "lab", "-U", LAB_USER, "-P", LAB_PASSWORD], f"{DIAGNOSTIC}\ngo\nexit\n")
     assert "SQLHOST01" in done.stdout, done.stdout + done.stderr
@@ -87,9 +87,9 @@ def _pyodbc_freetds() -> Any:
 
 def test_pyodbc_freetds_logs_in_and_queries() -> None:
     pyodbc = _pyodbc_freetds()
-    with in_background("healthy-default") as (_, address):
+    with running("healthy-default") as lab:
         connection = pyodbc.connect(
-            f"Driver={{FreeTDS}};Server={address};Port=1433;UID={LAB_USER};PWD={LAB_PASSWORD};"
+            f"Driver={{FreeTDS}};Server={lab.address};Port=1433;UID={LAB_USER};PWD={LAB_PASSWORD};"
             "TDS_Version=7.4",
             timeout=5,
         )
@@ -101,9 +101,9 @@ def test_pyodbc_freetds_logs_in_and_queries() -> None:
 
 def test_pyodbc_freetds_wrong_password_is_18456() -> None:
     pyodbc = _pyodbc_freetds()
-    with in_background("healthy-default") as (_, address), pytest.raises(pyodbc.Error) as error:
+    with running("healthy-default") as lab, pytest.raises(pyodbc.Error) as error:
         pyodbc.connect(
-            f"Driver={{FreeTDS}};Server={address};Port=1433;UID={LAB_USER};"
+            f"Driver={{FreeTDS}};Server={lab.address};Port=1433;UID={LAB_USER};"
             "PWD=wrong;TDS_Version=7.4",
             timeout=5,
         )
@@ -112,9 +112,9 @@ def test_pyodbc_freetds_wrong_password_is_18456() -> None:
 
 def test_pyodbc_freetds_named_instance_through_the_browser() -> None:
     pyodbc = _pyodbc_freetds()
-    with in_background("healthy-named") as (_, address):
+    with running("healthy-named") as lab:
         connection = pyodbc.connect(
-            f"Driver={{FreeTDS}};Server={address}\\SALES;UID={LAB_USER};PWD={LAB_PASSWORD};"
+            f"Driver={{FreeTDS}};Server={lab.address}\\SALES;UID={LAB_USER};PWD={LAB_PASSWORD};"
             "TDS_Version=7.4",
             timeout=5,
         )
@@ -128,9 +128,9 @@ def test_pyodbc_freetds_named_instance_through_the_browser() -> None:
 
 def test_pytds_by_instance_name_query_and_18456() -> None:
     pytds = _need("pytds")
-    with in_background("healthy-named") as (_, address):
+    with running("healthy-named") as lab:
         with pytds.connect(
-            dsn=f"{address}\\SALES",
+            dsn=f"{lab.address}\\SALES",
             user=LAB_USER,
             password=LAB_PASSWORD,
             login_timeout=5,
@@ -142,7 +142,7 @@ def test_pytds_by_instance_name_query_and_18456() -> None:
             row = cursor.fetchone()
         with pytest.raises(pytds.OperationalError) as error:
             pytds.connect(
-                dsn=f"{address}\\SALES",
+                dsn=f"{lab.address}\\SALES",
                 user=LAB_USER,
                 password="wrong",
                 login_timeout=5,
@@ -157,14 +157,14 @@ def test_pytds_by_instance_name_query_and_18456() -> None:
 
 def test_impacket_get_instances_login_and_query() -> None:
     tds = _need("impacket.tds")
-    with in_background("healthy-default") as (_, address):
-        client = tds.MSSQL(address, 1433)
+    with running("healthy-default") as lab:
+        client = tds.MSSQL(lab.address, 1433)
         instances = client.getInstances(5)
         client.connect()
         assert client.login(None, LAB_USER, LAB_PASSWORD)
         rows = client.sql_query(DIAGNOSTIC)
         client.disconnect()
-        wrong = tds.MSSQL(address, 1433)
+        wrong = tds.MSSQL(lab.address, 1433)
         wrong.connect()
         refused = wrong.login(None, LAB_USER, "wrong")
         wrong.disconnect()
@@ -178,9 +178,9 @@ def test_impacket_get_instances_login_and_query() -> None:
 
 def test_mssql_python_logs_in_with_encrypt_no() -> None:
     mssql_python = _need("mssql_python")
-    with in_background("healthy-default") as (_, address):
+    with running("healthy-default") as lab:
         connection = mssql_python.connect(
-            f"Server={address},1433;UID={LAB_USER};PWD={LAB_PASSWORD};Encrypt=no", timeout=5
+            f"Server={lab.address},1433;UID={LAB_USER};PWD={LAB_PASSWORD};Encrypt=no", timeout=5
         )
         cursor = connection.cursor()
         cursor.execute(DIAGNOSTIC)
@@ -194,11 +194,10 @@ def test_mssql_python_default_encrypt_against_no_tls_server() -> None:
     healthy scenarios used to answer NOT_SUP, which no server since 2005 does: this is now the
     scenario that says why it has no TLS (a non-Microsoft endpoint without TLS)."""
     mssql_python = _need("mssql_python")
-    with (
-        in_background("encryption-unsupported") as (_, address),
-        pytest.raises(Exception) as error,
-    ):
-        mssql_python.connect(f"Server={address},1433;UID={LAB_USER};PWD={LAB_PASSWORD}", timeout=5)
+    with running("encryption-unsupported") as lab, pytest.raises(Exception) as error:
+        mssql_python.connect(
+            f"Server={lab.address},1433;UID={LAB_USER};PWD={LAB_PASSWORD}", timeout=5
+        )
     assert "Encryption not supported" in str(error.value)
 
 
@@ -217,7 +216,8 @@ def test_mssql_python_fails_a_fresh_install_by_default_and_connects_trusting_it(
     """What a fresh real install does to ODBC Driver 18: its default (Encrypt=yes, certificate
     checked) refuses the self-signed certificate; TrustServerCertificate=yes gets in."""
     mssql_python = _need("mssql_python")
-    with in_background(name) as (_, address):
+    with running(name) as lab:
+        address = lab.address
         with pytest.raises(Exception) as error:
             mssql_python.connect(_odbc_server(name, address), timeout=5)
         connection = mssql_python.connect(
@@ -239,7 +239,8 @@ def test_mssql_python_fails_a_fresh_install_by_default_and_connects_trusting_it(
 
 def test_simple_queries_through_pytds_and_tsql() -> None:
     pytds = _need("pytds")
-    with in_background("healthy-default") as (_, address):
+    with running("healthy-default") as lab:
+        address = lab.address
         with pytds.connect(
             dsn=address, user=LAB_USER, password=LAB_PASSWORD, login_timeout=5, autocommit=True
         ) as connection:

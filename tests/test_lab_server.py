@@ -155,11 +155,20 @@ def test_a_busy_address_gets_a_plain_message() -> None:
     import subprocess
     import sys
 
-    from tests.lab_fixtures import in_background
+    from tests.lab_fixtures import running
 
-    with in_background("healthy-default") as (_, address):
+    with running("healthy-default") as lab:
         done = subprocess.run(
-            [sys.executable, "-m", "tui", "lab", "start", "healthy-default", "--address", address],
+            [
+                sys.executable,
+                "-m",
+                "tui",
+                "lab",
+                "start",
+                "healthy-default",
+                "--address",
+                lab.address,
+            ],
             capture_output=True,
             text=True,
             timeout=30,

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from tests.check_run import run_check
+from tests.lab_fixtures import client_env, running
 from tests.odbc_drivers import FREETDS, ODBC18, why_no_odbc18
-from tests.tls_lab import client_env, serving
 from tui.knowledge import login_errors
 from tui.knowledge.causes import RootCause
 from tui.knowledge.login_errors import Outcome, Reply
@@ -65,7 +65,7 @@ def for_driver(target: str, driver: str) -> str:
 
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_healthy_login_runs_the_diagnostic_query(driver: str) -> None:
-    with serving("healthy-default") as server:
+    with running("healthy-default") as server:
         document = check(for_driver(server.target, driver), "--driver", driver)
     assert document["root_cause"] == "OK", document["summary"]
     assert document["_exit"] == 0
@@ -86,7 +86,7 @@ def test_healthy_login_runs_the_diagnostic_query(driver: str) -> None:
 
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_wrong_password_says_how_to_read_the_real_state(driver: str) -> None:
-    with serving("wrong-password") as server:
+    with running("wrong-password") as server:
         document = check(for_driver(server.target, driver), "--driver", driver)
     assert document["root_cause"] == "LOGIN_FAILED", document["summary"]
     assert document["_exit"] == 1
@@ -103,7 +103,7 @@ def test_wrong_password_says_how_to_read_the_real_state(driver: str) -> None:
 
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_missing_database_is_told_apart_from_a_bad_login(driver: str) -> None:
-    with serving("missing-database") as server:
+    with running("missing-database") as server:
         document = check(for_driver(server.target, driver), "--driver", driver)
     assert document["root_cause"] == "DATABASE_UNAVAILABLE", document["summary"]
     assert "'Payroll'" in document["summary"]
@@ -115,7 +115,7 @@ def test_missing_database_is_told_apart_from_a_bad_login(driver: str) -> None:
 
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_renamed_host_logs_in_and_names_the_old_and_new_names(driver: str) -> None:
-    with serving("renamed-host") as server:
+    with running("renamed-host") as server:
         document = check(for_driver(server.target, driver), "--driver", driver)
     assert document["root_cause"] == "OK", document["summary"]
     assert document["_exit"] == 0
@@ -129,7 +129,7 @@ def test_renamed_host_logs_in_and_names_the_old_and_new_names(driver: str) -> No
 
 def test_freetds_logs_in_where_the_server_forces_encryption() -> None:
     """FreeTDS encrypts when the server requires it and checks no certificate: it connects."""
-    with serving("tls-forced") as server:
+    with running("tls-forced") as server:
         target = f"Server={server.address};UID=sa;PWD={LAB_PASSWORD}"
         document = check(target, "--driver", FREETDS)
     assert document["root_cause"] == "OK", document["summary"]
@@ -139,7 +139,7 @@ def test_freetds_logs_in_where_the_server_forces_encryption() -> None:
 
 def test_freetds_demanding_encryption_of_a_server_without_it() -> None:
     """FreeTDS says only 'Unable to connect'; the pre-login already said why."""
-    with serving("encryption-unsupported") as server:
+    with running("encryption-unsupported") as server:
         document = check(server.target, "--driver", FREETDS)
     assert document["root_cause"] == "ENCRYPTION_MISMATCH", document["summary"]
     assert "does not support encryption" in document["summary"]
@@ -148,7 +148,7 @@ def test_freetds_demanding_encryption_of_a_server_without_it() -> None:
 
 @pytest.mark.skipif(NO_ODBC18 is not None, reason=str(NO_ODBC18))
 def test_odbc18_trusted_certificate_logs_in_encrypted() -> None:
-    with serving("tls-trusted") as server:
+    with running("tls-trusted") as server:
         document = check(server.target, env=client_env(server))
     assert document["root_cause"] == "OK", document["summary"]
     assert f"pyodbc with {ODBC18}" in document["summary"]
@@ -159,7 +159,7 @@ def test_odbc18_trusted_certificate_logs_in_encrypted() -> None:
 async def test_odbc18_encrypt_yes_against_an_untrusted_certificate() -> None:
     """The driver's own refusal, decoded: TLS_FAILED, with the safe fix first and the risky one
     said to be risky."""
-    with serving("tls-self-signed") as server:
+    with running("tls-self-signed") as server:
         target = parse_target(f"Server={server.address};Encrypt=yes;UID=sa;PWD={LAB_PASSWORD}")
         result = await probe_odbc_login(
             server.address, 1433, target=target, driver=ODBC18, timeout=TIMEOUT
@@ -181,7 +181,7 @@ async def test_odbc18_encrypt_yes_against_an_untrusted_certificate() -> None:
 
 @pytest.mark.skipif(NO_ODBC18 is not None, reason=str(NO_ODBC18))
 async def test_odbc18_trust_server_certificate_connects_to_the_self_signed_server() -> None:
-    with serving("tls-self-signed") as server:
+    with running("tls-self-signed") as server:
         target = parse_target(
             f"Server={server.address};Encrypt=yes;TrustServerCertificate=yes;"
             f"UID=sa;PWD={LAB_PASSWORD}"
@@ -197,7 +197,7 @@ async def test_odbc18_trust_server_certificate_connects_to_the_self_signed_serve
 @pytest.mark.parametrize("driver", DRIVERS)
 async def test_a_stalled_server_never_holds_the_driver_past_its_hard_timeout(driver: str) -> None:
     """FreeTDS waits for ever on a silent port without timeout=; the probe bounds it."""
-    with serving("server-stalled") as server:
+    with running("server-stalled") as server:
         target = parse_target(f"Server={server.address};Encrypt=no;UID=sa;PWD={LAB_PASSWORD}")
         result = await probe_odbc_login(
             server.address, 1433, target=target, driver=driver, timeout=1.0
@@ -213,7 +213,7 @@ async def test_a_stalled_server_never_holds_the_driver_past_its_hard_timeout(dri
 
 
 def test_a_driver_that_is_not_installed_is_driver_missing_with_install_steps() -> None:
-    with serving("healthy-default") as server:
+    with running("healthy-default") as server:
         document = check(server.target, "--driver", "ODBC Driver 99 for SQL Server")
     assert document["root_cause"] == "DRIVER_MISSING", document["summary"]
     assert document["_exit"] == 1
@@ -229,7 +229,7 @@ def test_a_driver_that_is_not_installed_is_driver_missing_with_install_steps() -
 
 
 def test_a_driver_named_by_the_connection_string_and_missing_here_says_look_there() -> None:
-    with serving("healthy-default") as server:
+    with running("healthy-default") as server:
         target = f"Driver={{ODBC Driver 99 for SQL Server}};{server.target}"
         document = check(target)
     assert document["root_cause"] == "DRIVER_MISSING", document["summary"]
@@ -238,7 +238,7 @@ def test_a_driver_named_by_the_connection_string_and_missing_here_says_look_ther
 
 
 def test_freetds_named_first_when_freetds_is_missing() -> None:
-    with serving("healthy-default") as server:
+    with running("healthy-default") as server:
         document = check(server.target, "--driver", "FreeTDS-missing")
     assert document["root_cause"] == "DRIVER_MISSING", document["summary"]
     assert fix_ids(document)[0] == "install-freetds"
@@ -250,7 +250,7 @@ def test_windows_authentication_without_a_ticket_is_said_before_the_server_is_as
     """No Kerberos ticket here (an empty credential cache; on this machine not even klist):
     say so, with kinit and the setspn commands, without a login attempt."""
     env = dict(os.environ, KRB5CCNAME=f"FILE:{tmp_path / 'no-such-cache'}")
-    with serving("healthy-default") as server:
+    with running("healthy-default") as server:
         document = check(f"Server={server.address};Integrated Security=SSPI", env=env)
     assert document["root_cause"] == "LOGIN_FAILED", document["summary"]
     assert "cannot be tried from this machine" in document["summary"]
@@ -281,7 +281,7 @@ def test_a_whole_session_never_writes_the_password(
     for variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
         env[variable] = str(home / variable.lower())
     outputs: list[bytes] = []
-    with serving(name) as server:
+    with running(name) as server:
         target = for_driver(f"Server={server.address};User ID=sa", driver)
         done = subprocess.run(
             [
@@ -313,7 +313,7 @@ def test_a_whole_session_never_writes_the_password(
 def test_the_client_the_person_names_logs_in_when_it_is_installed() -> None:
     """--client (the wizard's 'Which client will connect?') picks the ODBC driver to log in with
     when the string names none; a family not installed here falls back to the native login."""
-    with serving("healthy-default") as server:
+    with running("healthy-default") as server:
         freetds = check(server.target, "--client", "freetds")
         odbc17 = check(server.target, "--client", "odbc17")
     assert freetds["root_cause"] == odbc17["root_cause"] == "OK"
@@ -327,7 +327,7 @@ def test_the_client_the_person_names_logs_in_when_it_is_installed() -> None:
 
 @pytest.mark.parametrize("driver", [pytest.param(None, id="native"), *DRIVERS])
 def test_a_login_that_never_completes_after_a_good_prelogin(driver: str | None) -> None:
-    with serving("login-stalled") as server:
+    with running("login-stalled") as server:
         extra = ("--driver", driver) if driver else ("--native",)
         document = check(for_driver(server.target, driver or ""), *extra)
     assert document["root_cause"] == "SERVER_UNRESPONSIVE", document["summary"]

@@ -19,7 +19,7 @@ from textual import events
 from textual.widgets import Input, TextArea
 
 from screens.start import StartScreen
-from tests.lab_fixtures import in_background, running
+from tests.lab_fixtures import running
 from tests.wizard_helpers import on, shown, wait_for
 from tui.app import make_app
 from tui.knowledge.pasted import NOT_A_TARGET, PastedError, read_pasted
@@ -66,7 +66,8 @@ def test_an_error_text_naming_no_server_is_bad_input_that_says_so() -> None:
 
 
 def test_an_error_text_naming_its_server_is_diagnosed_as_with_error() -> None:
-    with in_background("service-stopped") as (_, address):
+    with running("service-stopped") as lab:
+        address = lab.address
         document = check(FREETDS_REFUSED.format(host=address))
     assert document["root_cause"] == "PORT_REFUSED", document["summary"]
     target = document["target"]

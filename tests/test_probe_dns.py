@@ -369,6 +369,7 @@ def _responder(kind: str, tail: bytes, edits: Any) -> Callable[[bytes], bytes | 
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+@pytest.mark.slow
 @given(answer=hostile)
 def test_hostile_answers_never_raise(
     hostile_server: DnsServer, tmp_path: Path, answer: tuple[str, bytes, Any]

@@ -21,9 +21,9 @@ import pytest
 
 from tests import netns
 from tests.check_run import run_check
+from tests.lab_fixtures import client_env, running
 from tests.odbc_drivers import why_no_odbc18
 from tests.route_client import ask
-from tests.tls_lab import client_env, serving
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, REDIRECT_PORT, scenario
 from tui.target import parse_target
 
@@ -42,7 +42,7 @@ pytestmark = pytest.mark.skipif(NO_ODBC18 is not None, reason=str(NO_ODBC18))
 
 
 def _sqlreach(name: str, target: str | None = None) -> dict[str, Any]:
-    with serving(name) as server:
+    with running(name) as server:
         names = ("--dns-server", str(server.dns_server)) if server.dns_server else ()
         _, document, _ = run_check(
             target or server.target, *names, timeout=1.0, env=client_env(server)
@@ -85,7 +85,7 @@ def _in_namespace(name: str, connection: str) -> dict[str, Any]:
 def _on_loopback(name: str, extra: str = "") -> dict[str, Any]:
     import mssql_python
 
-    with serving(name) as server:
+    with running(name) as server:
         return ask(mssql_python, _odbc(server.target) + extra)
 
 
@@ -143,7 +143,7 @@ def test_read_only_routing_only_with_read_intent() -> None:
 
     routed = _on_loopback("ag-read-only-routing")
     plain = scenario("ag-read-only-routing").target.replace(";ApplicationIntent=ReadOnly", "")
-    with serving("ag-read-only-routing") as server:
+    with running("ag-read-only-routing") as server:
         connected = mssql_python.connect(
             _odbc(
                 server.scenario.target_for(server.address).replace(

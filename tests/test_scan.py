@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab_fixtures import in_background
+from tests.lab_fixtures import running
 from tests.labfarm import farm
 from tests.netutil import closed_port
 
@@ -37,10 +37,10 @@ def run_scan(
 
 
 def test_lines_comments_bad_input_and_formats(tmp_path: Path, loopback: str) -> None:
-    with in_background("moved-port") as (_, address):
+    with running("moved-port") as lab:
         targets = tmp_path / "targets.txt"
         targets.write_text(
-            f"# the payroll servers\n{address}\n\nServer={{broken\n"
+            f"# the payroll servers\n{lab.address}\n\nServer={{broken\n"
             f"{loopback},{closed_port(loopback)}\n"
         )
         table = run_scan(targets)
@@ -56,11 +56,11 @@ def test_lines_comments_bad_input_and_formats(tmp_path: Path, loopback: str) -> 
 
 
 def test_csv_with_a_target_column_and_standard_input(tmp_path: Path) -> None:
-    with in_background("healthy-default") as (_, address):
+    with running("healthy-default") as lab:
         csv_file = tmp_path / "inventory.csv"
-        csv_file.write_text(f'name,target,owner\npayroll,"{address},1433",ops\n')
+        csv_file.write_text(f'name,target,owner\npayroll,"{lab.address},1433",ops\n')
         done = run_scan(csv_file, "--format", "jsonl")
-        piped = run_scan(Path("-"), "--format", "jsonl", stdin=f"{address}\n")
+        piped = run_scan(Path("-"), "--format", "jsonl", stdin=f"{lab.address}\n")
     assert done.returncode == 0, done.stdout
     assert json.loads(done.stdout)["root_cause"] == "OK"
     assert json.loads(piped.stdout)["root_cause"] == "OK"
@@ -96,7 +96,7 @@ def _check_rows(stdout: str, targets: list[dict[str, str]]) -> None:
 
 @pytest.mark.slow
 def test_a_thousand_lab_targets(tmp_path: Path) -> None:
-    with farm(1000, base=30) as targets:
+    with farm(1000) as targets:
         listing = tmp_path / "targets.txt"
         listing.write_text("\n".join(item["target"] for item in targets))
         done = run_scan(listing, "--format", "jsonl")
@@ -106,7 +106,7 @@ def test_a_thousand_lab_targets(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_low_descriptor_limit_queues_instead_of_failing(tmp_path: Path) -> None:
-    with farm(400, base=31) as targets:
+    with farm(400) as targets:
         listing = tmp_path / "targets.txt"
         listing.write_text("\n".join(item["target"] for item in targets))
         done = run_scan(listing, "--format", "jsonl", limit=256)

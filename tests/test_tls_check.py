@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.lab_fixtures import client_env, running
 from tests.test_check_scenarios import TIMEOUT, check
-from tests.tls_lab import client_env, serving
 from tui.knowledge.fixes.catalog import render_fix, template
 from tui.knowledge.fixes.values import FixValues
 from tui.target import parse_target
@@ -25,7 +27,7 @@ def _candidates(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_encrypt_yes_against_a_self_signed_server_is_tls_failed_without_credentials() -> None:
-    with serving("tls-self-signed") as server:
+    with running("tls-self-signed") as server:
         code, document, _ = check(f"Server={server.address};Encrypt=yes")
     assert code == 1 and document["root_cause"] == "TLS_FAILED"
     summary = document["summary"]
@@ -40,7 +42,7 @@ def test_encrypt_yes_against_a_self_signed_server_is_tls_failed_without_credenti
 
 
 def test_unknown_client_gets_the_table_in_the_verdict_and_json() -> None:
-    with serving("tls-self-signed") as server:
+    with running("tls-self-signed") as server:
         code, document, _ = check(server.address)
     assert code == 0 and document["root_cause"] == "OK"  # some clients connect, some do not
     assert "depends on the driver" in document["summary"]
@@ -52,8 +54,9 @@ def test_unknown_client_gets_the_table_in_the_verdict_and_json() -> None:
     assert tls_step["status"] == "warn" and tls_step["evidence"]["clients"] == document["clients"]
 
 
+@pytest.mark.slow
 def test_client_flag_decides_the_verdict() -> None:
-    with serving("tls-self-signed") as server:
+    with running("tls-self-signed") as server:
         code17, as17, _ = check(server.address, "--client", "odbc17", "--no-login")
         code18, as18, _ = check(server.address, "--client", "mssql-python")
         bad, refused, _ = check(server.address, "--client", "netscape")
@@ -65,7 +68,7 @@ def test_client_flag_decides_the_verdict() -> None:
 
 
 def test_trusted_ca_gives_ok_and_its_absence_names_the_check() -> None:
-    with serving("tls-trusted") as server:
+    with running("tls-trusted") as server:
         trusted_code, trusted, _ = check(server.target, env=client_env(server))
         _, untrusted, _ = check(server.target)  # this machine's own store only
     assert trusted_code == 0 and trusted["root_cause"] == "OK"
@@ -77,7 +80,7 @@ def test_trusted_ca_gives_ok_and_its_absence_names_the_check() -> None:
 
 def test_markdown_shows_the_clients_table_and_the_transcript_keeps_it(tmp_path: Path) -> None:
     journal = tmp_path / "session.jsonl"
-    with serving("tls-self-signed") as server:
+    with running("tls-self-signed") as server:
         _, _, _ = check(server.target, "--transcript", str(journal))
         markdown = subprocess.run(
             [sys.executable, "-m", "tui", "check", server.target, "--markdown"],
@@ -95,7 +98,7 @@ def test_markdown_shows_the_clients_table_and_the_transcript_keeps_it(tmp_path: 
 
 
 def test_stalled_server_ends_within_the_timeout_plus_a_little() -> None:
-    with serving("server-stalled") as server:
+    with running("server-stalled") as server:
         _, document, _ = check(server.target)
     assert document["root_cause"] == "SERVER_UNRESPONSIVE"
     assert "silence for" in document["summary"] and "0 bytes received" in document["summary"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.tls_lab import client_env, serving
+from tests.lab_fixtures import client_env, running
 from tui.knowledge.clients import BY_ID, LINUX, Outcome, Prediction, build_table
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, TLS_SCENARIOS, scenario
 from tui.lab.server import LabServer
@@ -166,7 +166,7 @@ def _agrees(prediction: Prediction, result: dict[str, Any], prefix: str) -> None
 
 @pytest.mark.parametrize(("name", "settings"), CASES, ids=[f"{n}{s or ''}" for n, s in CASES])
 def test_odbc18_prediction_is_what_mssql_python_does(name: str, settings: str | None) -> None:
-    with serving(name) as server:
+    with running(name) as server:
         target_text = _target(name, settings, server.address)
         prediction = _predict(server, target_text, "odbc18")
         result = _run(_MSSQL_PYTHON, _odbc_connection(target_text), server)
@@ -175,7 +175,7 @@ def test_odbc18_prediction_is_what_mssql_python_does(name: str, settings: str | 
 
 @pytest.mark.parametrize(("name", "settings"), CASES, ids=[f"{n}{s or ''}" for n, s in CASES])
 def test_freetds_prediction_is_what_pyodbc_freetds_does(name: str, settings: str | None) -> None:
-    with serving(name) as server:
+    with running(name) as server:
         target_text = _target(name, settings, server.address)
         prediction = _predict(server, target_text, "freetds")
         result = _run(_PYODBC_FREETDS, _freetds_connection(server.address, target_text), server)

@@ -284,6 +284,7 @@ def test_find_session_by_prefix(tmp_path: Path) -> None:
     assert len(list_sessions([tmp_path])) == 2
 
 
+@pytest.mark.slow
 def test_cli_lists_and_exports(tmp_path: Path) -> None:
     env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"))
     sessions = tmp_path / "data" / "sqlreach" / "sessions"

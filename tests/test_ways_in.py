@@ -16,8 +16,8 @@ import pytest
 
 from tests.check_run import run_check
 from tests.dnsserver import DnsServer
+from tests.lab_fixtures import running
 from tests.netutil import random_loopback
-from tests.tls_lab import serving
 from tui.knowledge import azure, tls12
 from tui.knowledge.fixes.catalog import render_fix
 from tui.knowledge.fixes.values import FixValues
@@ -247,7 +247,7 @@ def test_a_first_address_that_refuses_costs_nothing_but_is_said() -> None:
     """Refused comes back at once, so even without MultiSubnetFailover the client reaches the
     second address: OK, with a warning and the fixes for the day the order changes."""
     item = dataclasses.replace(scenario("ag-multi-subnet"), name="ag-first-refuses", extra_ports=())
-    with serving(item) as server:
+    with running(item) as server:
         _, document, _ = run_check(server.target, "--dns-server", str(server.dns_server))
     assert document["root_cause"] == "OK", document["summary"]
     tcp = next(step for step in document["steps"] if step["id"] == "tcp")
@@ -296,7 +296,7 @@ def test_a_hostile_routing_answer_is_judged_not_followed() -> None:
         name="hostile-route",
         instances=(LabInstance("MSSQLSERVER", 1433, route=Route("x;$(reboot) `y`", 11047)),),
     )
-    with serving(item) as server:
+    with running(item) as server:
         _, document, _ = run_check(server.target)
     assert document["root_cause"] == "NAME_NOT_RESOLVED", document["summary"]
     routed = next(step for step in document["steps"] if step["id"] == "routed-dns")

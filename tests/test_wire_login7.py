@@ -234,6 +234,7 @@ def test_arbitrary_bytes_raise_only_wire_error(data: bytes) -> None:
     st.binary(max_size=200),
     st.integers(0, 255),
 )
+@pytest.mark.slow
 def test_headers_with_lying_offsets_raise_only_wire_error(
     pairs: list[tuple[int, int]], version: int, tail: bytes, flags3: int
 ) -> None:

@@ -247,6 +247,7 @@ instance_strategy = st.builds(
 )
 
 
+@pytest.mark.slow
 @given(st.lists(instance_strategy, min_size=1, max_size=5))
 def test_answers_round_trip(instances: list[ssrp.Instance]) -> None:
     # Values that look like keys would be read as keys by any client: keep them out.

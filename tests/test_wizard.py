@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, TextArea
 
@@ -18,13 +19,12 @@ from screens.verdict import VerdictScreen
 from tests.lab_fixtures import running
 from tests.wizard_helpers import on, shown, to_verdict, wait_for
 from tui.app import SqlreachApp, make_app
-from tui.lab.scenarios import LAB_PASSWORD, MOVED_PORT, scenario
-from tui.lab.server import LabServer
+from tui.lab.scenarios import LAB_PASSWORD, MOVED_PORT
 from tui.target import parse_target
 
 
 async def test_refused_leads_to_a_verdict_with_fixes(tmp_path: Path) -> None:
-    async with running("service-stopped") as lab:
+    with running("service-stopped") as lab:
         app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
             verdict = await to_verdict(pilot, app)
@@ -34,8 +34,9 @@ async def test_refused_leads_to_a_verdict_with_fixes(tmp_path: Path) -> None:
             assert any("systemctl start mssql-server" in c for _, c in verdict.commands)
 
 
+@pytest.mark.slow
 async def test_named_instance_through_the_browser_to_ok(tmp_path: Path) -> None:
-    async with running("healthy-named") as lab:
+    with running("healthy-named") as lab:
         app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
             verdict = await to_verdict(pilot, app, login=_enter)
@@ -48,8 +49,9 @@ async def _enter(pilot: Pilot[None]) -> None:
     await pilot.press("enter")
 
 
+@pytest.mark.slow
 async def test_wrong_password_through_the_credentials_screen(tmp_path: Path) -> None:
-    async with running("healthy-default") as lab:
+    with running("healthy-default") as lab:
         app = make_app(lab.address, sessions_dir=tmp_path, show_timings=False, timeout=1)
 
         async def wrong(pilot: Pilot[None]) -> None:
@@ -67,34 +69,27 @@ async def test_wrong_password_through_the_credentials_screen(tmp_path: Path) -> 
     assert b"definitely-wrong" not in journal
 
 
-async def test_rerun_after_the_scenario_changes_shows_what_changed(tmp_path: Path) -> None:
-    address = "127.0.98.7"
-    lab = await _serve("service-stopped", address)
-    try:
-        app = make_app(address, sessions_dir=tmp_path, show_timings=False, timeout=1)
-        async with app.run_test(size=(120, 40)) as pilot:
+@pytest.mark.slow
+async def test_rerun_after_the_scenario_changes_shows_what_changed(
+    tmp_path: Path, loopback: str
+) -> None:
+    app = make_app(loopback, sessions_dir=tmp_path, show_timings=False, timeout=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        with running("service-stopped", loopback):
             await to_verdict(pilot, app)
-            await lab.stop()
-            lab = await _serve("healthy-default", address)  # the service came back
+        with running("healthy-default", loopback):  # the service came back
             await pilot.press("r")  # answers already given are not asked again
             await wait_for(pilot, lambda: not isinstance(app.screen, VerdictScreen))
             verdict = await to_verdict(pilot, app, forbid=("on-server",))
             change = shown(verdict, "#change")
             assert "PORT_REFUSED → OK" in change
             assert "Open a TCP connection to the port: fail → pass" in change
-    finally:
-        await lab.stop()
     events = [json.loads(line) for line in next(tmp_path.glob("*.jsonl")).read_text().splitlines()]
     assert [e["verdict"]["root_cause"] for e in events if e["type"] == "verdict"] == [
         "PORT_REFUSED",
         "OK",
     ]
     assert any(e["type"] == "rerun" for e in events)
-
-
-async def _serve(name: str, address: str) -> LabServer:
-
-    return await LabServer(scenario(name), address).start()
 
 
 async def test_start_screen_parses_live_and_points_at_errors(tmp_path: Path) -> None:
@@ -113,7 +108,7 @@ async def test_start_screen_parses_live_and_points_at_errors(tmp_path: Path) -> 
 
 
 async def test_suggestions_and_the_error_box(tmp_path: Path) -> None:
-    async with running("moved-port") as lab:
+    with running("moved-port") as lab:
         app = make_app(
             sessions_dir=tmp_path,
             record=False,
@@ -141,7 +136,7 @@ async def test_suggestions_and_the_error_box(tmp_path: Path) -> None:
 async def test_escape_cancels_a_long_probe_and_the_app_stays_usable(tmp_path: Path) -> None:
     """The Browser behind a firewall that drops UDP 1434 waits the whole timeout (a dropped TCP
     port on loopback is called filtered after about 1.1 s: the host's other ports answer)."""
-    async with running("udp-blocked") as lab:
+    with running("udp-blocked") as lab:
         app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=30)
         async with app.run_test(size=(80, 24)) as pilot:
             await to_question_done(pilot, app)
@@ -160,8 +155,9 @@ async def to_question_done(pilot: Pilot[None], app: SqlreachApp) -> None:
     await pilot.press("down", "enter")
 
 
+@pytest.mark.slow
 async def test_help_transcript_and_palette(tmp_path: Path) -> None:
-    async with running("service-stopped") as lab:
+    with running("service-stopped") as lab:
         app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
             await to_verdict(pilot, app)
@@ -185,7 +181,7 @@ async def test_help_transcript_and_palette(tmp_path: Path) -> None:
 
 
 async def test_copy_records_the_command(tmp_path: Path) -> None:
-    async with running("service-stopped") as lab:
+    with running("service-stopped") as lab:
         app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
             verdict = await to_verdict(pilot, app)
@@ -196,8 +192,9 @@ async def test_copy_records_the_command(tmp_path: Path) -> None:
     assert '"type": "copied"' in journal
 
 
+@pytest.mark.slow
 async def test_password_from_the_string_never_reaches_the_journal(tmp_path: Path) -> None:
-    async with running("healthy-default") as lab:
+    with running("healthy-default") as lab:
         app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
             verdict = await to_verdict(pilot, app, login=_enter)
@@ -230,8 +227,9 @@ async def test_an_unfinished_session_is_offered_for_resuming(tmp_path: Path) -> 
         assert "Resume: db7\\PAYROLL" in str(options.get_option_at_index(0).prompt)
 
 
+@pytest.mark.slow
 async def test_html_export_holds_the_verdict_screen_as_drawn(tmp_path: Path) -> None:
-    async with running("moved-port") as lab:
+    with running("moved-port") as lab:
         app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
         async with app.run_test(size=(100, 30)) as pilot:
             await to_verdict(pilot, app)

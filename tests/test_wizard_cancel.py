@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
@@ -17,8 +18,9 @@ from tests.wizard_helpers import on, shown, to_verdict, wait_for
 from tui.app import make_app
 
 
+@pytest.mark.slow
 async def test_escape_on_a_question_cancels_instead_of_answering(tmp_path: Path) -> None:
-    async with running("service-stopped") as lab:
+    with running("service-stopped") as lab:
         app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
         states: list[WorkerState] = []
 
@@ -46,11 +48,12 @@ async def test_escape_on_a_question_cancels_instead_of_answering(tmp_path: Path)
             assert "PORT_REFUSED" in shown(verdict, "#cause")
 
 
+@pytest.mark.slow
 async def test_a_long_probe_counts_its_seconds_and_escape_stops_it(tmp_path: Path) -> None:
     """A Browser behind a firewall that drops UDP 1434 waits the whole timeout. (A dropped TCP
     port no longer does on loopback: the host's other ports answer, and it is called filtered
     after the kernel's first resend, about 1.1 s.)"""
-    async with running("udp-blocked") as lab:
+    with running("udp-blocked") as lab:
         app = make_app(lab.target, sessions_dir=tmp_path, timeout=30)  # timings shown
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, on(app, QuestionScreen))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
@@ -68,9 +69,10 @@ def typing(user: str, password: str, keep: bool) -> Callable[[Pilot[None]], Awai
     return login
 
 
+@pytest.mark.slow
 async def test_kept_after_a_login_that_worked_and_offered_next_time(tmp_path: Path) -> None:
     store = MemoryStore()
-    async with running("healthy-default") as lab:
+    with running("healthy-default") as lab:
         key = target_key(parse_target(lab.address))
         app = make_app(
             lab.address,
@@ -118,9 +120,10 @@ async def test_kept_after_a_login_that_worked_and_offered_next_time(tmp_path: Pa
         assert LAB_PASSWORD.encode() not in path.read_bytes()
 
 
+@pytest.mark.slow
 async def test_a_failed_login_is_never_kept(tmp_path: Path) -> None:
     store = MemoryStore()
-    async with running("healthy-default") as lab:
+    with running("healthy-default") as lab:
         app = make_app(
             lab.address,
             sessions_dir=tmp_path,
@@ -134,9 +137,10 @@ async def test_a_failed_login_is_never_kept(tmp_path: Path) -> None:
     assert store.kept == {}
 
 
+@pytest.mark.slow
 async def test_nothing_is_kept_unless_asked(tmp_path: Path) -> None:
     store = MemoryStore()
-    async with running("healthy-default") as lab:
+    with running("healthy-default") as lab:
         app = make_app(
             lab.address,
             sessions_dir=tmp_path,

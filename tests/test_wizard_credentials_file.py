@@ -22,7 +22,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, RadioSet, Static
 
 from screens.credentials import CredentialsScreen
-from tests.lab_fixtures import in_background, running
+from tests.lab_fixtures import running
 from tests.wizard_helpers import shown, to_verdict, wait_for
 from tui.app import SqlreachApp, make_app
 from tui.credentials import EncryptedFileStore, Index, default_file, target_key
@@ -105,11 +105,12 @@ async def first_session_keeps_in_file(address: str, sessions: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 async def test_kept_in_the_file_then_unlocked_by_passphrase_in_the_next_session(
     tmp_path: Path, headless: None
 ) -> None:
     sessions = tmp_path / "sessions"
-    async with running("healthy-default") as lab:
+    with running("healthy-default") as lab:
         await first_session_keeps_in_file(lab.address, sessions)
         path = default_file()
         assert path.is_file()
@@ -151,11 +152,12 @@ async def test_kept_in_the_file_then_unlocked_by_passphrase_in_the_next_session(
     assert len(files_under(sessions)) >= 2  # both sessions were journalled
 
 
+@pytest.mark.slow
 async def test_a_wrong_passphrase_then_the_password_typed_instead(
     tmp_path: Path, headless: None
 ) -> None:
     sessions = tmp_path / "sessions"
-    async with running("healthy-default") as lab:
+    with running("healthy-default") as lab:
         await first_session_keeps_in_file(lab.address, sessions)
         again = wizard(lab.address, sessions)
         async with again.run_test(size=(80, 24)) as pilot:
@@ -174,11 +176,12 @@ async def test_a_wrong_passphrase_then_the_password_typed_instead(
     no_secret_in(files_under(sessions))
 
 
+@pytest.mark.slow
 async def test_only_the_target_kept_is_offered(tmp_path: Path, headless: None) -> None:
     """Another server, or a file gone missing, shows the usual screen: nothing to unlock."""
     store = EncryptedFileStore(Secret(PASSPHRASE))
     store.save("some-other-server", "sa", Secret(LAB_PASSWORD))
-    async with running("healthy-default") as lab:
+    with running("healthy-default") as lab:
         app = wizard(lab.address, tmp_path)
         async with app.run_test(size=(80, 24)) as pilot:
             seen: list[bool] = []
@@ -201,8 +204,9 @@ async def test_only_the_target_kept_is_offered(tmp_path: Path, headless: None) -
             assert seen == [False]
 
 
+@pytest.mark.slow
 async def test_the_unlock_note_says_who_is_kept(tmp_path: Path, headless: None) -> None:
-    async with running("healthy-default") as lab:
+    with running("healthy-default") as lab:
         key = target_key(parse_target(lab.address))
         EncryptedFileStore(Secret(PASSPHRASE)).save(key, "reporting", Secret("x-" + PASSPHRASE))
         app = wizard(lab.address, tmp_path)
@@ -237,33 +241,36 @@ def _check(
     return done.returncode, done
 
 
+@pytest.mark.slow
 def test_check_finds_the_password_in_the_file_with_passphrase_env(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHON_KEYRING_BACKEND=FAIL_BACKEND)
-    with in_background("healthy-default") as (_, address):
-        key = target_key(parse_target(address))
+    with running("healthy-default") as lab:
+        key = target_key(parse_target(lab.address))
         EncryptedFileStore(Secret(PASSPHRASE)).save(key, "sa", Secret(LAB_PASSWORD))
 
         # without the passphrase the file stays shut: no password, so no login is tried
-        code, done = _check(address, env, "--user", "sa")
+        code, done = _check(lab.address, env, "--user", "sa")
         assert code == 0, done.stdout
         assert "No login was tried" in json.loads(done.stdout)["summary"]
 
         env["SQLREACH_PP"] = PASSPHRASE
         for extra in (("--user", "sa"), ()):  # the file may supply the user too
-            code, done = _check(address, env, *extra, "--passphrase-env", "SQLREACH_PP")
+            code, done = _check(lab.address, env, *extra, "--passphrase-env", "SQLREACH_PP")
             document = json.loads(done.stdout)
             assert code == 0, done.stdout
             assert document["root_cause"] == "OK"
             assert "login as sa works" in document["summary"]
 
         env["SQLREACH_PP"] = WRONG
-        code, done = _check(address, env, "--user", "sa", "--passphrase-env", "SQLREACH_PP")
+        code, done = _check(lab.address, env, "--user", "sa", "--passphrase-env", "SQLREACH_PP")
         document = json.loads(done.stdout)
         assert code == 2
         assert document["root_cause"] == "BAD_INPUT"
         assert "SQLREACH_PP does not open" in document["summary"]
         assert "wrong passphrase" in document["summary"]
 
-        code, done = _check(address, env, "--user", "sa", "--passphrase-env", "NOT_SET_ANYWHERE")
+        code, done = _check(
+            lab.address, env, "--user", "sa", "--passphrase-env", "NOT_SET_ANYWHERE"
+        )
         assert code == 2
         assert "NOT_SET_ANYWHERE is not set" in json.loads(done.stdout)["summary"]

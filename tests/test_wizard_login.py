@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -23,8 +24,9 @@ async def _as_sa(pilot: Pilot[None]) -> None:
     await pilot.press("enter")
 
 
+@pytest.mark.slow
 async def test_renamed_host_through_freetds_shows_the_names_and_the_fix(tmp_path: Path) -> None:
-    async with running("renamed-host") as lab:
+    with running("renamed-host") as lab:
         target = f"Driver={{FreeTDS}};Server={lab.address}"
         app = make_app(target, sessions_dir=tmp_path, show_timings=False, timeout=2)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -39,8 +41,9 @@ async def test_renamed_host_through_freetds_shows_the_names_and_the_fix(tmp_path
             assert any(added in command for command in commands)
 
 
+@pytest.mark.slow
 async def test_a_driver_missing_here_is_a_verdict_with_install_steps(tmp_path: Path) -> None:
-    async with running("healthy-default") as lab:
+    with running("healthy-default") as lab:
         target = f"Driver={{ODBC Driver 99 for SQL Server}};Server={lab.address}"
         app = make_app(target, sessions_dir=tmp_path, show_timings=False, timeout=2)
         async with app.run_test(size=(80, 24)) as pilot:

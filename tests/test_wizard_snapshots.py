@@ -1,8 +1,9 @@
 """Snapshots of the main screens at 80x24 and 120x40.
 
 Deterministic: each lab scenario listens on a fixed address in 127.0.99.0/24 (random test
-addresses never fall in 127.0.0.0/16), timings are hidden, nothing is recorded, and the screens
-are captured once their content stops changing. Regenerate after a reviewed change with
+addresses never fall in 127.0.0.0/16; a machine-wide lock keeps two test runs off one address),
+timings are hidden, nothing is recorded, and the screens are captured once their content stops
+changing. Regenerate after a reviewed change with
 `pytest tests/test_wizard_snapshots.py --snapshot-update`.
 """
 
@@ -18,7 +19,7 @@ from screens.credentials import CredentialsScreen
 from screens.diagnosis import DiagnosisScreen
 from screens.question import QuestionScreen
 from screens.start import StartScreen
-from tests.lab_fixtures import in_background
+from tests.lab_fixtures import fixed_address, running
 from tests.wizard_helpers import on, to_verdict, wait_for
 from tui.app import SqlreachApp, make_app
 
@@ -33,8 +34,8 @@ ADDRESSES = {
 @pytest.fixture
 def lab(request: pytest.FixtureRequest) -> Iterator[str]:
     name: str = request.param
-    with in_background(name, ADDRESSES[name]) as (scenario, address):
-        yield scenario.target_for(address)
+    with fixed_address(ADDRESSES[name]) as address, running(name, address) as lab:
+        yield lab.target
 
 
 def _is_on_server(app: SqlreachApp) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Collapsible, ListView
 
 from screens.steps import StepsScreen
@@ -13,8 +14,9 @@ from tests.wizard_helpers import on, shown, to_verdict, wait_for
 from tui.app import make_app
 
 
+@pytest.mark.slow
 async def test_the_steps_walked_can_be_read_back_after_the_verdict(tmp_path: Path) -> None:
-    async with running("service-stopped") as lab:
+    with running("service-stopped") as lab:
         app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
             verdict = await to_verdict(pilot, app)
@@ -46,8 +48,9 @@ async def test_the_steps_walked_can_be_read_back_after_the_verdict(tmp_path: Pat
             assert app.screen is verdict
 
 
+@pytest.mark.slow
 async def test_the_palette_opens_the_steps_walked(tmp_path: Path) -> None:
-    async with running("service-stopped") as lab:
+    with running("service-stopped") as lab:
         app = make_app(lab.target, sessions_dir=tmp_path, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
             await to_verdict(pilot, app)

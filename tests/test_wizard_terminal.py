@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab_fixtures import in_background
+from tests.lab_fixtures import running
 from tests.netutil import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,6 +76,7 @@ def wait_screen(socket_name: str, text: str, timeout: float = 20) -> str:
     raise AssertionError(f"{text!r} never appeared; the screen shows:\n{shown}")
 
 
+@pytest.mark.slow
 def test_the_real_program_in_tmux(tmp_path: Path) -> None:
     env = {
         "XDG_DATA_HOME": str(tmp_path / "data"),
@@ -84,11 +85,11 @@ def test_the_real_program_in_tmux(tmp_path: Path) -> None:
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
     }
     with (
-        in_background("moved-port") as (_scenario, address),
+        running("moved-port") as lab,
         tmux(f"{SQLREACH} --timeout 1", env) as session,
     ):
         wait_screen(session, "Server name or connection string")
-        send(session, "-l", address)
+        send(session, "-l", lab.address)
         wait_screen(session, "the default instance's port")  # the live parse
         send(session, "Enter")
         wait_screen(session, "Are you on the SQL Server machine itself?")
@@ -115,6 +116,7 @@ def _wait_port(port: int, timeout: float = 20) -> None:
     raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
 
 
+@pytest.mark.slow
 async def test_the_served_app_in_headless_chromium(tmp_path: Path) -> None:
     chromium = shutil.which("chromium")
     if chromium is None:
