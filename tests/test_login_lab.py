@@ -262,7 +262,10 @@ def test_windows_authentication_without_a_ticket_is_said_before_the_server_is_as
     assert "setspn" in commands
     # an address makes no SPN (Kerberos needs the name): the command says which name to write
     assert server.address not in commands.split("setspn")[1]
-    assert "setspn -Q MSSQLSvc/<the server's FQDN>:1433" in commands
+    spn = next(
+        c["text"] for f in document["fixes"] for c in f["commands"] if "setspn -Q" in c["text"]
+    )
+    assert 'setspn -Q "MSSQLSvc/<the server\'s FQDN>:1433"' in spn  # quoted for cmd.exe
 
 
 @pytest.mark.parametrize("driver", DRIVERS)

@@ -92,7 +92,7 @@ def test_the_firewall_fix_carries_the_address_and_the_short_name() -> None:
     assert fix.title == "Allow 40.68.37.158 in the Azure SQL server firewall"
     assert "--server srv1 " in commands  # the short name, as the CLI wants it
     assert "--start-ip-address 40.68.37.158 --end-ip-address 40.68.37.158" in commands
-    assert "@start_ip_address = '40.68.37.158'" in commands
+    assert "@start_ip_address = N'40.68.37.158'" in commands
     assert "Firewall rules: add 40.68.37.158" in commands
 
 
@@ -172,10 +172,11 @@ def test_spns_for_the_full_name_port_and_instance() -> None:
     )
     first = " ".join(command.text for command in default.commands)
     second = " ".join(command.text for command in named.commands)
-    assert first.index("setspn -Q MSSQLSvc/db1.corp.test:1433") < first.index("setspn -S")
-    assert "setspn -S MSSQLSvc/db1.corp.test:1433 CORP\\svc" in first
-    assert "setspn -S MSSQLSvc/db1.corp.test CORP\\svc" in first
-    assert "setspn -Q MSSQLSvc/db1.corp.test:SALES" in second
+    # each SPN one cmd.exe argument, quoted (a '/' inside is not among cmd's bare characters)
+    assert first.index('setspn -Q "MSSQLSvc/db1.corp.test:1433"') < first.index("setspn -S")
+    assert 'setspn -S "MSSQLSvc/db1.corp.test:1433" CORP\\svc' in first
+    assert 'setspn -S "MSSQLSvc/db1.corp.test" CORP\\svc' in first
+    assert 'setspn -Q "MSSQLSvc/db1.corp.test:SALES"' in second
     assert "sc qc MSSQL$SALES" in second  # how to read the account when it is not known
 
 
