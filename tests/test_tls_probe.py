@@ -330,3 +330,27 @@ async def test_a_system_verifier_that_hangs_is_abandoned_within_the_budget(
     assert result.system_verified.failure is Failure.TIMEOUT
     assert result.system_trusted is None and result.trusted is False  # OpenSSL decided
     assert elapsed < 1.0 + 0.5
+
+
+async def test_cas_named_by_ssl_cert_file_join_the_system_verifier(monkeypatch: Any) -> None:
+    """On Windows and macOS truststore ignores SSL_CERT_FILE unless handed it; the lab's test CA
+    (and a person's own) is handed over when the context is made. Linux's truststore reads the
+    variable itself at each handshake. Shown by real handshakes, with the variable gone by then:
+    the CA handed over still counts, nothing else does. (The Windows and macOS verifiers never
+    ran here: this checks what they are given.)"""
+    async with running("tls-trusted") as lab:
+        assert lab.ca_file is not None
+        monkeypatch.setenv("SSL_CERT_FILE", str(lab.ca_file))
+        assert str(lab.ca_file) in tls.describe_system_store("win32")
+        made = {p: tls._system_context(p) for p in ("win32", "darwin", "linux")}
+        monkeypatch.delenv("SSL_CERT_FILE")
+        words = {}
+        for platform, context in made.items():
+            assert context is not None
+            words[platform] = await _handshake_words(lab.address, context)
+    assert words["win32"] is None and words["darwin"] is None
+    assert words["linux"] == "unable to get local issuer certificate"
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    assert tls.describe_system_store("win32") == (
+        "the Windows certificate store, through the system's verifier (Schannel)"
+    )

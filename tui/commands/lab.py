@@ -106,6 +106,8 @@ def _describe(server: LabServer, out: TextIO) -> None:
         f"  lab login: {LAB_USER} / {LAB_PASSWORD}\n"
         f"  expected root cause: {item.expected.value}\n\n"
     )
+    for caveat in server.caveats:
+        out.write(f"  note: {caveat}\n\n")
     if item.trust_ca and server.ca_file is not None:
         out.write(
             f"  the client trusts the lab's test CA: export SSL_CERT_FILE={server.ca_file}\n\n"

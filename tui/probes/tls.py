@@ -456,14 +456,32 @@ def _verifying_context() -> ssl.SSLContext:
     return _as_drivers_verify(ssl.create_default_context())
 
 
-def _system_context() -> ssl.SSLContext | None:
+def _system_context(platform: str = sys.platform) -> ssl.SSLContext | None:
     """The operating system's verifier (Schannel's chain engine, the Keychain; OpenSSL with the
-    same default paths on Linux), or None when `truststore` is not installed."""
+    same default paths on Linux), or None when `truststore` is not installed.
+
+    CAs named by SSL_CERT_FILE / SSL_CERT_DIR are trusted by it too: that is how a person (and
+    the lab, for its test CA) says "my client trusts this CA". truststore on Windows and macOS
+    tries such CAs after the system's own roots; on Linux it reads them already."""
     try:
         import truststore
     except ImportError:
         return None
-    return _as_drivers_verify(truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    named = _named_cas()
+    if platform in ("win32", "darwin") and named != (None, None):
+        with contextlib.suppress(OSError, ssl.SSLError):
+            context.load_verify_locations(cafile=named[0], capath=named[1])
+    return _as_drivers_verify(context)
+
+
+def _named_cas() -> tuple[str | None, str | None]:
+    """SSL_CERT_FILE and SSL_CERT_DIR, when set."""
+    paths = ssl.get_default_verify_paths()
+    return (
+        os.environ.get(paths.openssl_cafile_env) or None,
+        os.environ.get(paths.openssl_capath_env) or None,
+    )
 
 
 def _as_drivers_verify(context: ssl.SSLContext) -> ssl.SSLContext:
@@ -506,10 +524,13 @@ def describe_store() -> str:
 def describe_system_store(platform: str = sys.platform) -> str:
     """Where the operating system's verifier looks (on Linux: OpenSSL's own store again)."""
     if platform == "win32":
-        return "the Windows certificate store, through the system's verifier (Schannel)"
-    if platform == "darwin":
-        return "the macOS Keychain, through the system's verifier (Security framework)"
-    return describe_store()
+        where = "the Windows certificate store, through the system's verifier (Schannel)"
+    elif platform == "darwin":
+        where = "the macOS Keychain, through the system's verifier (Security framework)"
+    else:
+        return describe_store()
+    named = [name for name in _named_cas() if name]
+    return where + (f", and {', '.join(named)}" if named else "")
 
 
 # ------------------------------------------------------------------------------------------
