@@ -1,11 +1,13 @@
 """Windows server-side readers, run here through the small interfaces.
 
-Real samples: `sc query` (tests/fixtures/windows/sc-query-*), the `Get-Service` table,
-`netstat -ano` lines, the SQLCheck report, ERRORLOGs. No real `reg query` output, `sc qc`,
-`Get-NetFirewallRule`/`netsh` output exists in the fixtures (see tests/fixtures/README.md): the
-registry is built in memory with the value names Microsoft's SQLCheck reads (Collectors.cs), and
+Real samples: `sc query` (tests/fixtures/windows/sc-query-*), `netstat -ano` lines, the SQLCheck
+report, ERRORLOGs (every sample a reader runs on is also driven, one row each, by
+tests/test_local_windows_fixtures.py, with the `.reg` exports). No real `reg query` output, `sc qc`
+or output of the firewall script exists (see tests/fixtures/README.md and windows-more.md): the
+registry here is built in memory with the value names Microsoft's SQLCheck reads (Collectors.cs),
 the firewall JSON tests are minimal inputs in the shape FIREWALL_SCRIPT prints, with values from
-the New-NetFirewallRule documentation. They are labelled "minimal input" below.
+the New-NetFirewallRule documentation, and the Get-Service JSON ones carry the values of the real
+Paused table. They are labelled "minimal input" below.
 """
 
 from __future__ import annotations
