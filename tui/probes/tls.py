@@ -789,17 +789,9 @@ async def _system_attempt(
     lap = clock.lap()
 
     def run() -> Handshake:
+        made: ssl.SSLContext = context
         return asyncio.run(
-            _handshake(
-                address,
-                port,
-                transport=transport,
-                context=context,
-                offered=_offered(None),
-                sni=sni,
-                instance=instance,
-                clock=lap,
-            )
+            _safe_attempt(address, port, transport, lambda: made, None, sni, instance, lap)
         )
 
     try:
