@@ -202,6 +202,7 @@ async def test_a_ca_without_key_identifiers_is_trusted_as_the_drivers_trust_it(
     """OpenSSL's strict mode (Python 3.13's default) refuses this chain with 'Missing Authority
     Key Identifier'; ODBC Driver 18 connects (tests/test_tls_witnesses.py), so the probe trusts it
     on 3.11, 3.12 and 3.13 alike."""
+    monkeypatch.setattr(tls, "_asks_the_system", lambda: True)
     item = _without_key_identifiers()
     async with running(item) as lab:
         assert lab.ca_file is not None and lab.material is not None
@@ -251,8 +252,9 @@ async def test_the_lab_ca_carries_key_identifiers_and_python_3_13_trusts_its_cha
 
 
 async def test_the_system_verifier_answers_beside_openssl(monkeypatch: Any) -> None:
-    """On Linux truststore is OpenSSL with the same store: both answers agree, and the evidence
-    keeps both. (Windows' Schannel and macOS' Keychain never ran here.)"""
+    """On Linux truststore is OpenSSL with the same store: asked anyway here, both answers
+    agree, and the evidence keeps both. (Windows' Schannel and macOS' Keychain never ran.)"""
+    monkeypatch.setattr(tls, "_asks_the_system", lambda: True)
     async with running("tls-self-signed") as lab:
         result = await probe_tls(lab.address, 1433, timeout=TIMEOUT)
     assert result.system_verified is not None and result.verified is not None
@@ -268,6 +270,7 @@ async def test_when_the_system_and_openssl_disagree_both_are_shown(monkeypatch: 
     """Real handshakes from two runs (one trusting the lab CA, one not) stand for a machine
     whose system verifier trusts what Python's CA file does not (a Windows root fetched by
     auto-update, a Keychain root), and the reverse."""
+    monkeypatch.setattr(tls, "_asks_the_system", lambda: True)
     async with running("tls-trusted") as lab:
         assert lab.ca_file is not None
         monkeypatch.setenv("SSL_CERT_FILE", str(lab.ca_file))
@@ -305,6 +308,7 @@ async def test_a_system_verifier_that_hangs_is_abandoned_within_the_budget(
 ) -> None:
     """Windows' chain engine may fetch roots over the network: a verifier that never returns
     costs the probe its budget, not more."""
+    monkeypatch.setattr(tls, "_asks_the_system", lambda: True)
     release = threading.Event()
 
     class Hanging(ssl.SSLContext):
@@ -354,3 +358,14 @@ async def test_cas_named_by_ssl_cert_file_join_the_system_verifier(monkeypatch: 
     assert tls.describe_system_store("win32") == (
         "the Windows certificate store, through the system's verifier (Schannel)"
     )
+
+
+async def test_on_linux_the_system_verifier_is_not_asked_twice() -> None:
+    """Linux's system verifier is OpenSSL with the same store: one answer, no second handshake."""
+    assert tls._asks_the_system("win32") and tls._asks_the_system("darwin")
+    assert not tls._asks_the_system("linux")
+    if sys.platform == "linux":
+        async with running("tls-self-signed") as lab:
+            result = await probe_tls(lab.address, 1433, timeout=TIMEOUT)
+        assert result.system_verified is None and result.trusted is False
+        assert result.store == tls.describe_store()

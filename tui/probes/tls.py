@@ -16,7 +16,8 @@ CA file (`create_default_context`, which honours `SSL_CERT_FILE` / `SSL_CERT_DIR
 verify paths) gives the words ODBC on Linux prints ("self-signed certificate", "certificate has
 expired"). The operating system's own verifier, through `truststore`, gives what "trusted by this
 machine" means to Schannel on Windows and to the Keychain on macOS (root auto-update, enterprise
-roots, distrust the CA file knows nothing of); on Linux it is OpenSSL again, with the same store.
+roots, distrust the CA file knows nothing of); on Linux it would be OpenSSL again, with the same
+store, so it is not asked there.
 `trusted` is the system's answer when it reached one, and the OpenSSL answer is shown beside it
 when the two differ (macOS's ODBC Driver 18 links OpenSSL, not the Keychain).
 
@@ -456,6 +457,13 @@ def _verifying_context() -> ssl.SSLContext:
     return _as_drivers_verify(ssl.create_default_context())
 
 
+def _asks_the_system(platform: str = sys.platform) -> bool:
+    """Windows and macOS have verifiers of their own. Linux's is OpenSSL with the same store,
+    which would give the same answer again for another handshake (about 20 ms here), so it is
+    not asked there (the tests ask it, to run the path)."""
+    return platform in ("win32", "darwin")
+
+
 def _system_context(platform: str = sys.platform) -> ssl.SSLContext | None:
     """The operating system's verifier (Schannel's chain engine, the Keychain; OpenSSL with the
     same default paths on Linux), or None when `truststore` is not installed.
@@ -783,6 +791,8 @@ async def _system_attempt(
     """The handshake judged by the operating system's verifier, in a thread of its own: on
     Windows the chain engine may go to the network (root auto-update, AIA), which must neither
     hold up the event loop nor stretch the probe's budget."""
+    if not _asks_the_system():
+        return None
     context = _system_context()
     if context is None:
         return None
