@@ -14,7 +14,14 @@ STAMP := $(VENV)/.setup-stamp
 APT_PACKAGES := unixodbc unixodbc-dev tdsodbc freetds-bin tmux iproute2 nftables \
 	gnome-keyring dbus dbus-bin libsecret-tools chromium python3-venv krb5-user
 
-.PHONY: setup apt venv demo test lint typecheck unit bench clean
+# The other supported Pythons, where pyenv has them: `make test` also runs the fast part of the
+# suite on each (every test not marked slow or netns; tests/conftest.py names the slow modules),
+# in a venv of its own (.venv-3.12, .venv-3.13) made and kept up to date like .venv.
+PYENV_ROOT ?= $(HOME)/.pyenv
+OTHER_VERSIONS := $(strip $(foreach v,3.12 3.13,$(if $(wildcard $(PYENV_ROOT)/versions/$(v).*/bin/python),$(v))))
+FAST := -m "not slow and not netns"
+
+.PHONY: setup apt venv demo test lint typecheck unit other-pythons bench clean
 
 setup: apt $(STAMP)
 
@@ -35,8 +42,17 @@ apt:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,serve]'
 	@touch $(STAMP)
+
+.PRECIOUS: .venv-%/.setup-stamp  # a stamp, not an intermediate file to remove
+
+.venv-%/.setup-stamp: pyproject.toml
+	@test -x .venv-$*/bin/python || \
+	  $$(ls -d $(PYENV_ROOT)/versions/$*.*/bin/python | sort -V | tail -n 1) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install -q --upgrade pip
+	.venv-$*/bin/python -m pip install -q -e '.[dev,serve]'
+	@touch $@
 
 venv: $(STAMP)
 
@@ -58,10 +74,15 @@ WORKERS ?= 3
 unit: setup
 	$(BIN)/pytest -q -n $(WORKERS)
 
-test: lint typecheck unit
+unit-%: .venv-%/.setup-stamp setup
+	.venv-$*/bin/pytest -q $(FAST)
+
+other-pythons: $(addprefix unit-,$(OTHER_VERSIONS))
+
+test: lint typecheck unit other-pythons
 
 bench: setup
 	$(BIN)/python -m tests.bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-3.12 .venv-3.13 .mypy_cache .ruff_cache .pytest_cache .hypothesis

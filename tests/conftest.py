@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Final
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -23,6 +24,34 @@ from tests.odbc_drivers import register_drivers
 # a loaded machine (parallel workers on two cores) would otherwise turn into failures.
 settings.register_profile("sqlreach", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("sqlreach")
+
+# Modules that mostly wait: a subprocess per test, timeouts run out on purpose, the wizard driven
+# through Textual's pilot or tmux. They are marked `slow`, so `make test` runs them on the default
+# Python and leaves them out (`-m "not slow and not netns"`) of its runs on the other Pythons.
+SLOW_MODULES: Final = frozenset(
+    {
+        "test_check_error",
+        "test_check_local",
+        "test_check_scenarios",
+        "test_lab_server",
+        "test_login_lab",
+        "test_scan",
+        "test_wizard",
+        "test_wizard_cancel",
+        "test_wizard_credentials",
+        "test_wizard_credentials_file",
+        "test_wizard_login",
+        "test_wizard_snapshots",
+        "test_wizard_steps",
+        "test_wizard_terminal",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_configure(config: pytest.Config) -> None:

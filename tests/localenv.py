@@ -54,10 +54,12 @@ class Replay:
 
     answers: Mapping[tuple[str, ...], CommandResult] = field(default_factory=dict)
     calls: list[tuple[str, ...]] = field(default_factory=list)
+    timeouts: list[float] = field(default_factory=list)  # the time limit each call was given
 
     async def run(self, argv: Sequence[str], *, timeout: float) -> CommandResult:
         args = tuple(argv)
         self.calls.append(args)
+        self.timeouts.append(timeout)
         for key in (args, args[:1]):
             if key in self.answers:
                 answer = self.answers[key]

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from tests.localenv import Replay, make_env, ok
 from tui.probes.local.eventlog import (
-    POWERSHELL,
     ServiceEvent,
     classify,
     parse_event_json,
@@ -24,6 +23,7 @@ from tui.probes.local.eventlog import (
     read_service_events,
     service_name_for,
 )
+from tui.probes.local.system import POWERSHELL
 
 FIXTURES = Path(__file__).parent / "fixtures" / "windows"
 

@@ -46,7 +46,6 @@ from tui.probes.local.system import CommandResult, Environment, Hive, MemoryRegi
 from tui.probes.local.windows import (
     FirewallState,
     parse_firewall_json,
-    parse_get_service_table,
     parse_sc_query,
 )
 from tui.target import parse_target
@@ -175,7 +174,14 @@ def test_old_logon_failure_on_a_running_service_is_a_warning() -> None:
 
 
 def test_paused_service_from_get_service() -> None:
-    (paused,) = parse_get_service_table(text("powershell-get-service-mssqlserver-paused.txt"))
+    # The real Paused table (powershell-get-service-mssqlserver-paused.txt) as the reader now
+    # gets it, by Get-Service's JSON: name, display name, state.
+    paused = ServiceInfo(
+        "MSSQLSERVER",
+        ServiceState.PAUSED,
+        display_name="SQL Server (MSSQLSERVER)",
+        source="Get-Service",
+    )
     finding = by_id(
         compare(1433, windows_view(InstanceView(default_config(), paused))), "service-paused"
     )

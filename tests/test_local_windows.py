@@ -1,11 +1,13 @@
 """Windows server-side readers, run here through the small interfaces.
 
-Real samples: `sc query` (tests/fixtures/windows/sc-query-*), the `Get-Service` table,
-`netstat -ano` lines, the SQLCheck report, ERRORLOGs. No real `reg query` output, `sc qc`,
-`Get-NetFirewallRule`/`netsh` output exists in the fixtures (see tests/fixtures/README.md): the
-registry is built in memory with the value names Microsoft's SQLCheck reads (Collectors.cs), and
+Real samples: `sc query` (tests/fixtures/windows/sc-query-*), `netstat -ano` lines, the SQLCheck
+report, ERRORLOGs (every sample a reader runs on is also driven, one row each, by
+tests/test_local_windows_fixtures.py, with the `.reg` exports). No real `reg query` output, `sc qc`
+or output of the firewall script exists (see tests/fixtures/README.md and windows-more.md): the
+registry here is built in memory with the value names Microsoft's SQLCheck reads (Collectors.cs),
 the firewall JSON tests are minimal inputs in the shape FIREWALL_SCRIPT prints, with values from
-the New-NetFirewallRule documentation. They are labelled "minimal input" below.
+the New-NetFirewallRule documentation, and the Get-Service JSON ones carry the values of the real
+Paused table. They are labelled "minimal input" below.
 """
 
 from __future__ import annotations
@@ -18,16 +20,25 @@ from hypothesis import strategies as st
 
 from tests.localenv import Replay, make_env, ok
 from tui.probes.local.model import ServiceState, StartType
+from tui.probes.local.server import whole_read_bound
 from tui.probes.local.sqlcheck import parse_sqlcheck_report
-from tui.probes.local.system import CommandResult, CommandStatus, Hive, MemoryRegistry
+from tui.probes.local.system import (
+    POWERSHELL,
+    POWERSHELL_TIMEOUT,
+    CommandResult,
+    CommandStatus,
+    Hive,
+    MemoryRegistry,
+    creation_flags,
+)
 from tui.probes.local.windows import (
     NETSTAT,
-    POWERSHELL,
     SC,
     Coverage,
     firewall_script,
+    get_service_script,
     parse_firewall_json,
-    parse_get_service_table,
+    parse_get_service_json,
     parse_netstat,
     parse_sc_query,
     read_instances,
@@ -149,13 +160,36 @@ def test_sc_query_stopped_with_an_exit_code_is_failed() -> None:
     assert failed.state == ServiceState.FAILED and failed.exit_code == 1066
 
 
-def test_real_get_service_table() -> None:
-    (paused,) = parse_get_service_table(text("powershell-get-service-mssqlserver-paused.txt"))
-    assert (paused.name, paused.state, paused.display_name) == (
-        "MSSQLSERVER",
+def paused_json(name: str = "MSSQLSERVER", display: str = "SQL Server (MSSQLSERVER)") -> str:
+    """Minimal input in get_service_script's shape, with the values of the real Paused table
+    (powershell-get-service-mssqlserver-paused.txt); Status 7 is ServiceControllerStatus.Paused."""
+    return json.dumps({"Name": name, "DisplayName": display, "Status": 7})
+
+
+def test_get_service_json_keeps_long_names_whole() -> None:
+    """The default table cuts names at 18 characters (real samples: `MSSQLServerOLAP...`,
+    and `…` in PowerShell 7); the JSON the reader asks for never does."""
+    long_name = "MSSQL$SQLEXPRESS2019"
+    (paused,) = parse_get_service_json(paused_json(long_name, "SQL Server (SQLEXPRESS2019)"))
+    assert (paused.name, paused.state, paused.display_name, paused.source) == (
+        long_name,
         ServiceState.PAUSED,
-        "SQL Server (MSSQLSERVER)",
+        "SQL Server (SQLEXPRESS2019)",
+        "Get-Service",
     )
+    states = [{"Name": f"S{n}", "DisplayName": "", "Status": n} for n in range(1, 8)]
+    assert [s.state for s in parse_get_service_json(json.dumps(states))] == [
+        ServiceState.STOPPED,
+        ServiceState.STARTING,
+        ServiceState.STOPPING,
+        ServiceState.RUNNING,
+        ServiceState.STARTING,
+        ServiceState.STOPPING,
+        ServiceState.PAUSED,
+    ]
+    script = get_service_script(long_name)
+    assert f"-Name '{long_name}'" in script and "ConvertTo-Json" in script
+    assert "[int]$_.Status" in script
 
 
 def test_start_type_and_account_from_the_services_key() -> None:
@@ -189,11 +223,11 @@ async def test_read_service_combines_sc_and_the_registry(tmp_path: Path) -> None
 
 
 async def test_read_service_falls_back_to_get_service(tmp_path: Path) -> None:
-    table = text("powershell-get-service-mssqlserver-paused.txt")
-    runner = Replay({(POWERSHELL,): ok(table)})
+    runner = Replay({(POWERSHELL,): ok(paused_json())})
     environment, _ = make_env(tmp_path, platform="win32", registry=sql_registry(), runner=runner)
     info = await read_service(environment, "MSSQLSERVER", timeout=5)
     assert info.state == ServiceState.PAUSED and info.source == "Get-Service"
+    assert runner.calls[-1][:4] == (POWERSHELL, "-NoProfile", "-NonInteractive", "-Command")
 
 
 def test_real_netstat_lines() -> None:
@@ -346,7 +380,7 @@ def test_registry_reader_never_raises_on_odd_values(values: dict[str, object]) -
 @given(st.text(max_size=2000))
 def test_text_parsers_never_raise(data: str) -> None:
     parse_sc_query(data)
-    parse_get_service_table(data)
+    parse_get_service_json(data)
     assert all(0 < x.port <= 65535 for x in parse_netstat(data))
     parse_sqlcheck_report(data)
     parse_firewall_json(data)
@@ -384,8 +418,36 @@ def test_firewall_parser_never_raises_on_json(value: object) -> None:
 
 
 async def test_get_service_fallback_refuses_names_that_could_inject(tmp_path: Path) -> None:
-    runner = Replay({(POWERSHELL,): ok(text("powershell-get-service-mssqlserver-paused.txt"))})
+    runner = Replay({(POWERSHELL,): ok(paused_json())})
     environment, _ = make_env(tmp_path, platform="win32", registry=sql_registry(), runner=runner)
     info = await read_service(environment, "MSSQL$X'; Remove-Item C:\\ -Recurse; '", timeout=5)
     assert info.state == ServiceState.UNKNOWN
     assert all(call[0] != POWERSHELL for call in runner.calls)
+
+
+async def test_powershell_calls_get_their_own_longer_time_limit(tmp_path: Path) -> None:
+    """A cold powershell.exe loading NetSecurity can outlast a probe's few seconds; sc.exe and
+    netstat.exe keep the probe's limit."""
+    runner = Replay(
+        {
+            (SC, "query", "MSSQLSERVER"): ok(
+                text("sc-query-type-service-mssqlserver-running-UNATTRIBUTED.txt")
+            ),
+            (POWERSHELL,): ok(firewall_json([rule()])),
+        }
+    )
+    environment, _ = make_env(tmp_path, platform="win32", registry=sql_registry(), runner=runner)
+    await read_windows(environment, timeout=3)
+    limits: dict[str, set[float]] = {}
+    for call, limit in zip(runner.calls, runner.timeouts, strict=True):
+        limits.setdefault(call[0], set()).add(limit)
+    assert limits[POWERSHELL] == {POWERSHELL_TIMEOUT}
+    assert limits[SC] == {3} and limits[NETSTAT] == {3}
+    assert whole_read_bound("win32", 3) > POWERSHELL_TIMEOUT
+    assert whole_read_bound("linux", 3) == 7
+
+
+def test_commands_open_no_window_on_windows() -> None:
+    """CREATE_NO_WINDOW (0x08000000) only on Windows: POSIX's Popen refuses any flag."""
+    assert creation_flags("win32") == 0x08000000
+    assert creation_flags("linux") == 0 == creation_flags("darwin")

@@ -10,6 +10,7 @@ skipped with the reason printed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import subprocess
@@ -180,3 +181,20 @@ def test_freetds_prediction_is_what_pyodbc_freetds_does(name: str, settings: str
         prediction = _predict(server, target_text, "freetds")
         result = _run(_PYODBC_FREETDS, _freetds_connection(server.address, target_text), server)
     _agrees(prediction, result, BY_ID["freetds"].prefix)
+
+
+def test_odbc18_trusts_a_ca_without_key_identifiers_as_predicted() -> None:
+    """An in-house CA of the older kind (no Subject/Authority Key Identifier): OpenSSL's strict
+    mode, Python 3.13's default, refuses the chain, but ODBC Driver 18 connects, and so the
+    prediction (from the probe, on whichever Python runs it) must say it connects."""
+    item = scenario("tls-trusted")
+    assert item.certificate is not None
+    item = dataclasses.replace(
+        item, certificate=dataclasses.replace(item.certificate, key_identifiers=False)
+    )
+    with running(item) as server:
+        target_text = item.target_for(server.address)
+        prediction = _predict(server, target_text, "odbc18")
+        result = _run(_MSSQL_PYTHON, _odbc_connection(target_text), server)
+    assert prediction.outcome is Outcome.CONNECTS, prediction.reason
+    _agrees(prediction, result, BY_ID["odbc18"].prefix)

@@ -39,8 +39,12 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 async def serve(address: str, handler: Handler) -> AsyncIterator[tuple[int, list[Exception]]]:
     """A one-connection-at-a-time server on `address`; handler errors are collected."""
     errors: list[Exception] = []
+    handlers: set[asyncio.Task[object]] = set()
 
     async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            handlers.add(task)
         try:
             await handler(reader, writer)
         except Exception as error:  # reported to the test
@@ -53,6 +57,8 @@ async def serve(address: str, handler: Handler) -> AsyncIterator[tuple[int, list
         yield server.sockets[0].getsockname()[1], errors
     finally:
         server.close()
+        for task in handlers:  # Python 3.12+ wait_closed waits for the handlers too
+            task.cancel()
         await server.wait_closed()
 
 

@@ -1,5 +1,9 @@
 """A self-signed certificate made at test time (as SQL Server makes one when none is
-provisioned), and the server-side TLS context the wire tests use."""
+provisioned), and the server-side TLS context the wire tests use.
+
+Like SQL Server's own fallback certificate it has no extensions: no SAN, no key identifiers (see
+tui/lab/certs.py for what the real one holds). A lone self-signed certificate needs none, even
+under Python 3.13's VERIFY_X509_STRICT."""
 
 from __future__ import annotations
 

@@ -3,11 +3,13 @@ journal and the credential store. Screens render and ask; this module decides wh
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from textual.app import App
 from textual.binding import Binding
@@ -22,6 +24,7 @@ from screens.transcript import TranscriptScreen
 from screens.verdict import VerdictScreen
 from tui.engine.settings import Settings
 from tui.engine.walk import Diagnosis, Tree
+from tui.exitcodes import ExitCode
 from tui.knowledge.causes import RootCause
 from tui.platforms import current
 from tui.run import RunOptions
@@ -385,10 +388,31 @@ def run_wizard(
     return 0
 
 
+SERVE_MISSING: Final = (
+    "sqlreach --serve needs textual-serve, which is not installed. Install the 'serve' extra: "
+    "pip install 'sqlreach[serve]' (or: pipx install 'sqlreach[serve]', "
+    "uv tool install 'sqlreach[serve]')."
+)
+
+
 def serve(host: str = "localhost", port: int = 8000) -> int:
     """The wizard in a browser (textual-serve). The probes run on this machine, not the
     visitor's."""
-    from textual_serve.server import Server
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        print(SERVE_MISSING, file=sys.stderr)
+        return ExitCode.USAGE
+    Server(serve_command(), host=host, port=port, title="sqlreach").serve()
+    return ExitCode.OK
 
-    Server(f"{sys.executable} -m tui", host=host, port=port, title="sqlreach").serve()
-    return 0
+
+def serve_command(executable: str = sys.executable, platform: str = sys.platform) -> str:
+    """The command line textual-serve starts for each visitor. It hands the string to a shell
+    (`asyncio.create_subprocess_shell`: /bin/sh, or cmd.exe through subprocess's Windows
+    rules), so the interpreter's path is quoted in that shell's way: a venv under
+    "C:\\Users\\First Last" or "/Users/First Last" starts like any other."""
+    argv = [executable, "-m", "tui"]
+    if platform == "win32":
+        return subprocess.list2cmdline(argv)
+    return shlex.join(argv)

@@ -115,6 +115,8 @@ def _describe(server: LabServer, out: TextIO) -> None:
             f"  its names resolve only through the lab's own DNS server ({server.dns_server}):\n"
             "  give check --dns-server, or point a client's resolver there\n\n"
         )
+    for caveat in server.caveats:
+        out.write(f"  note: {caveat}\n\n")
     if item.trust_ca and server.ca_file is not None:
         out.write(
             f"  the client trusts the lab's test CA: export SSL_CERT_FILE={server.ca_file}\n\n"

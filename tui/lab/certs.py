@@ -3,6 +3,20 @@ test CA, for the right name or another one, current or expired.
 
 SQL Server with no certificate provisioned makes a self-signed one at start-up; the lab does
 the same, so clients meet exactly what they meet in the field.
+
+Key identifiers are what real certificates carry. A CA's certificate has a Subject Key
+Identifier, and what it issues names it in an Authority Key Identifier (RFC 5280 4.2.1.1-2:
+"MUST" for conforming CAs); OpenSSL's strict mode, on by default in Python 3.13, refuses a chain
+without them ("Missing Authority Key Identifier"). SQL Server's own self-signed fallback
+certificate (CN=SSL_Self_Signed_Fallback; signed with SHA-256 since SQL Server 2017, SHA-1
+before, per Microsoft's SQL Server Support blog "Changes to hashing algorithm for self-signed
+certificate in SQL Server 2017") has no extensions at all: two public notes (unattributed,
+code-index ids 71150308760 and 70895975127) read one as "Extensions: None", RSA 1024, 30 years'
+validity, and another, from a SQL Server container, as "an X.509 v1 certificate". The lab's
+self-signed certificate keeps its name and SAN (the lessons are about names); a self-signed
+certificate alone is exempt from the strict rules, as it is from RFC 5280's (checked on 3.13).
+`CertSpec.key_identifiers=False` makes the older, non-conforming kind some in-house CAs
+still issue, to show the drivers trust it all the same.
 """
 
 from __future__ import annotations
@@ -30,6 +44,7 @@ class CertSpec:
     expired: bool = False
     san_addresses: tuple[str, ...] = ()
     san_names: tuple[str, ...] = ()  # more DNS names (an Azure node's own worker name)
+    key_identifiers: bool = True  # SKI on the CA, AKI (and SKI) on what it issues
 
 
 @dataclass(frozen=True)
@@ -65,11 +80,11 @@ def _pem(key: rsa.RSAPrivateKey) -> bytes:
 
 
 def make_ca(
-    common_name: str = "sqlreach lab test CA",
+    common_name: str = "sqlreach lab test CA", *, key_identifiers: bool = True
 ) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     key = _key()
     now = dt.datetime.now(dt.UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name))
         .issuer_name(_name(common_name))
@@ -92,9 +107,14 @@ def make_ca(
             ),
             critical=True,
         )
-        .sign(key, hashes.SHA256())
     )
-    return cert, key
+    if key_identifiers:
+        identifier = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+        builder = builder.add_extension(identifier, critical=False).add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(identifier),
+            critical=False,
+        )
+    return builder.sign(key, hashes.SHA256()), key
 
 
 @functools.cache
@@ -122,7 +142,15 @@ def make_material(spec: CertSpec) -> Material:
     )
     ca_pem: bytes | None = None
     if spec.issuer == "ca":
-        ca_cert, ca_key = make_ca()
+        ca_cert, ca_key = make_ca(key_identifiers=spec.key_identifiers)
+        if spec.key_identifiers:
+            issuer_id = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+            builder = builder.add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            ).add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_id.value),
+                critical=False,
+            )
         cert = builder.issuer_name(ca_cert.subject).sign(ca_key, hashes.SHA256())
         ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
     else:

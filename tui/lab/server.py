@@ -12,6 +12,7 @@ import shutil
 import socket
 import ssl
 import struct
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,37 @@ _TLS_VERSIONS: Final = {
 }
 
 
+# A dropped port without root or a firewall rule, per system:
+# - Linux: a full accept queue; further SYNs are dropped (tcp_conn_request: `if
+#   (sk_acceptq_is_full(sk)) ... goto drop`), and a queue holds backlog + 1. Tested here.
+# - macOS: a full queue too: XNU's tcp_input drops the SYN when sonewconn finds the queue full
+#   ("listen drop", then `goto drop`, no RST), and sonewconn refuses once the queue holds
+#   so_qlimit; listen(0) would mean somaxconn there (solisten), hence listen(1).
+#   apple/darwin-xnu bsd/netinet/tcp_input.c and bsd/kern/uipc_socket{,2}.c @2ff845c2. Never ran.
+# - Windows: a full queue is refused (the listen function's documentation: the client receives
+#   WSAECONNREFUSED), so that stand-in would teach "refused". SO_CONDITIONAL_ACCEPT (0x3002)
+#   makes the stack wait for the application to accept through WSAAccept before it accepts the
+#   connection (Microsoft Learn, "SO_CONDITIONAL_ACCEPT socket option"); nothing ever accepts, so
+#   the client's SYNs go unanswered. Never ran on Windows.
+SO_CONDITIONAL_ACCEPT: Final = 0x3002
+
+
+def drop_caveat(platform: str) -> str | None:
+    """What `sqlreach lab` says where the dropped-port stand-in never ran."""
+    if platform == "win32":
+        how = "a listener that never accepts (SO_CONDITIONAL_ACCEPT)"
+    elif platform == "darwin":
+        how = "a full listen queue, which macOS drops silently"
+    else:
+        return None
+    return (
+        f"this machine stands in for a firewall's DROP with {how}; that stand-in never ran "
+        "while sqlreach was developed. If the diagnosis says PORT_REFUSED instead of "
+        "PORT_FILTERED, this system answered the SYN: a real firewall that drops still gives "
+        "a timeout (10060)."
+    )
+
+
 @dataclass
 class LabServer:
     scenario: Scenario
@@ -68,6 +100,7 @@ class LabServer:
     browser: BrowserProtocol | None = None
     dns: DnsProtocol | None = None
     handlers: list[TdsServer] = field(default_factory=list)  # one per instance
+    caveats: list[str] = field(default_factory=list)  # what this platform cannot stage faithfully
 
     def __post_init__(self) -> None:
         if self.sibling is None and self.scenario.needs_sibling:
@@ -143,7 +176,7 @@ class LabServer:
             for port, mode in ports:
                 assert where is not None
                 if mode is PortMode.FILTERED:
-                    self._full_backlog(where, port, family)
+                    self._dropping(where, port, family)
                 else:
                     await self._listen(where, port, _handlers[mode])
 
@@ -172,14 +205,23 @@ class LabServer:
         server = await asyncio.start_server(tracked, address, port, reuse_address=True, backlog=512)
         self._servers.append(server)
 
-    def _full_backlog(self, address: str, port: int, family: socket.AddressFamily) -> None:
-        """listen(0) and connections never accepted: further SYNs go unanswered, like a DROP."""
+    def _dropping(self, address: str, port: int, family: socket.AddressFamily) -> None:
+        """A port whose SYNs go unanswered, as behind a firewall that drops them (no root, no
+        firewall rule), by each system's own rule; see `drop_stand_in`."""
         listener = socket.socket(family, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if sys.platform == "win32":
+            listener.setsockopt(socket.SOL_SOCKET, SO_CONDITIONAL_ACCEPT, 1)
+        else:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((address, port))
-        listener.listen(0)
+        listener.listen(1)
         self._sockets.append(listener)
-        for _ in range(4):
+        caveat = drop_caveat(sys.platform)
+        if caveat is not None:
+            self.caveats.append(caveat)
+        if sys.platform == "win32":
+            return  # nothing is ever accepted: no queue to fill
+        for _ in range(4):  # fill the queue (Linux takes backlog + 1, macOS backlog)
             filler = socket.socket(family, socket.SOCK_STREAM)
             filler.setblocking(False)
             with contextlib.suppress(BlockingIOError):

@@ -11,9 +11,19 @@ phase two asks the questions over the transport that worked (verified against th
 store, one TLS version at a time, the default security level). The whole probe spends one
 budget: it ends within `timeout`.
 
-Trust is judged by OpenSSL itself during a real handshake (`create_default_context`, which
-honours `SSL_CERT_FILE` / `SSL_CERT_DIR` and the default verify paths), so its words
-("self-signed certificate", "certificate has expired") are the ones ODBC on Linux prints.
+Trust is judged twice, each time during a real handshake. Python's OpenSSL with this machine's
+CA file (`create_default_context`, which honours `SSL_CERT_FILE` / `SSL_CERT_DIR` and the default
+verify paths) gives the words ODBC on Linux prints ("self-signed certificate", "certificate has
+expired"). The operating system's own verifier, through `truststore`, gives what "trusted by this
+machine" means to Schannel on Windows and to the Keychain on macOS (root auto-update, enterprise
+roots, distrust the CA file knows nothing of); on Linux it would be OpenSSL again, with the same
+store, so it is not asked there.
+`trusted` is the system's answer when it reached one, and the OpenSSL answer is shown beside it
+when the two differ (macOS's ODBC Driver 18 links OpenSSL, not the Keychain).
+
+Both judge the chain as the drivers do, on every Python: 3.13 added VERIFY_X509_STRICT and
+VERIFY_X509_PARTIAL_CHAIN to `create_default_context` (CPython gh-107361), and no SQL Server
+driver applies them, so they are cleared (see `DRIVERS_DO_NOT_APPLY`).
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import ipaddress
 import os
 import socket
 import ssl
+import sys
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -37,7 +48,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from tui.probes.base import Evidence, JsonValue, Stopwatch
+from tui.probes.base import Evidence, JsonValue, Stopwatch, in_daemon_thread
 from tui.probes.errors import describe_os_error
 from tui.wire import prelogin, tds
 from tui.wire.errors import WireError
@@ -53,6 +64,17 @@ _VERSION_ENUM: Final = {
 }
 _VERSION_NAME: Final = {"TLSv1": "1.0", "TLSv1.1": "1.1", "TLSv1.2": "1.2", "TLSv1.3": "1.3"}
 _LENIENT_CIPHERS: Final = "DEFAULT:@SECLEVEL=0"  # to see what the server does, not to judge it
+# Python 3.13's create_default_context turns these on (gh-107361); the drivers do not, so a
+# CA-issued certificate without an Authority Key Identifier, which OpenSSL's strict mode refuses
+# ("Missing Authority Key Identifier"), is trusted by them and must be trusted here:
+# - ODBC Driver 18 on Linux (OpenSSL): connects to such a server once its CA is trusted
+#   (tests/test_tls_witnesses.py, mssql-python's bundled 18.6 driver);
+# - FreeTDS: src/tds/tls.c sets only the CRL flags on its OpenSSL store, and its GnuTLS build calls
+#   gnutls_certificate_verify_peers2 without strict flags (FreeTDS/freetds@7cce67e1);
+# - PARTIAL_CHAIN (a non-root certificate in the store ends the chain) is cleared too, keeping the
+#   answer Python 3.11 and 3.12 give, which is what the drivers above were checked against.
+# Windows (CryptoAPI), macOS (Security framework), JDBC and .NET were not checked for either rule.
+DRIVERS_DO_NOT_APPLY: Final = ssl.VERIFY_X509_STRICT | ssl.VERIFY_X509_PARTIAL_CHAIN
 # OpenSSL 3 error codes (ERR_LIB_SSL << 23 | reason) of the reasons drivers were seen printing.
 _OPENSSL_CODES: Final = {
     "CERTIFICATE_VERIFY_FAILED": 0x0A000086,
@@ -226,6 +248,15 @@ class Certificate:
         }
 
 
+def _verdict(handshake: Handshake | None) -> bool | None:
+    """True or False once a verifier reached the certificate; None when it never did."""
+    if handshake is None:
+        return None
+    if handshake.ok:
+        return True
+    return False if handshake.failure is Failure.VERIFY else None
+
+
 def _key_words(cert: x509.Certificate) -> str:
     key = cert.public_key()
     if isinstance(key, rsa.RSAPublicKey):
@@ -273,12 +304,14 @@ class TlsResult:
     elapsed_ms: float
     tds7: Handshake
     strict: Handshake
-    verified: Handshake | None = None  # against this machine's trust store
+    verified: Handshake | None = None  # Python's OpenSSL against this machine's CA file
     local_default: Handshake | None = None  # this machine's OpenSSL at its default level
     versions: tuple[VersionCheck, ...] = ()
     certificate: Certificate | None = None
-    store: str = ""
+    store: str = ""  # where `trusted` was decided
     checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    system_verified: Handshake | None = None  # the operating system's verifier (truststore)
+    openssl_store: str = ""  # the CA file or directory Python's OpenSSL used
 
     # -- what was found ----------------------------------------------------------------
 
@@ -302,20 +335,39 @@ class TlsResult:
         return self.tds7 if self.tds7.ok or not self.strict.ok else self.strict
 
     @property
+    def openssl_trusted(self) -> bool | None:
+        """Python's OpenSSL with the CA file; None when it did not reach the certificate."""
+        return _verdict(self.verified)
+
+    @property
+    def system_trusted(self) -> bool | None:
+        """The operating system's verifier; None when it did not run or reached no answer."""
+        return _verdict(self.system_verified)
+
+    @property
     def trusted(self) -> bool | None:
-        """None when the verifying handshake did not get as far as the certificate."""
-        if self.verified is None:
-            return None
-        if self.verified.ok:
-            return True
-        if self.verified.failure is Failure.VERIFY:
-            return False
-        return None
+        """Trusted by this machine: the system's answer when there is one, else OpenSSL's."""
+        system = self.system_trusted
+        return system if system is not None else self.openssl_trusted
 
     @property
     def trust_words(self) -> str | None:
-        """OpenSSL's verify words: 'self-signed certificate', 'certificate has expired'."""
-        return self.verified.verify_message if self.verified is not None else None
+        """The verifier's words: 'self-signed certificate', 'certificate has expired' (OpenSSL),
+        or the system's own ('A certificate chain processed, but terminated in a root
+        certificate which is not trusted by the trust provider.' on Windows)."""
+        handshake = self.system_verified if self.system_trusted is not None else self.verified
+        if handshake is None or handshake.ok:
+            return None
+        return handshake.verify_message or handshake.message or None
+
+    @property
+    def trust_disagreement(self) -> str | None:
+        """What Python's OpenSSL says, when it differs from the system's verifier."""
+        system, openssl = self.system_trusted, self.openssl_trusted
+        if system is None or openssl is None or system == openssl or self.verified is None:
+            return None
+        words = "trusted" if openssl else f"not trusted ({self.verified.verify_message})"
+        return f"Python's OpenSSL with {self.openssl_store or 'its CA file'} says: {words}"
 
     def accepted_versions(self) -> tuple[str, ...]:
         found = tuple(v.version for v in self.versions if v.state is VersionState.ACCEPTED)
@@ -341,12 +393,16 @@ class TlsResult:
             "tds7": self.tds7.evidence(),
             "strict": self.strict.evidence(),
             "verified": self.verified.evidence() if self.verified else None,
+            "system_verified": self.system_verified.evidence() if self.system_verified else None,
             "local_default": self.local_default.evidence() if self.local_default else None,
             "versions": versions,
             "certificate": self.certificate.evidence() if self.certificate else None,
             "trusted": self.trusted,
             "trust_words": self.trust_words,
+            "openssl_trusted": self.openssl_trusted,
+            "system_trusted": self.system_trusted,
             "store": self.store,
+            "openssl_store": self.openssl_store,
             "timeout_s": self.timeout,
             "elapsed_ms": self.elapsed_ms,
         }
@@ -368,6 +424,8 @@ class TlsResult:
                 parts.append("trusted here")
             elif self.trusted is False:
                 parts.append(f"not trusted here: {self.trust_words}")
+            if self.trust_disagreement:
+                parts.append(self.trust_disagreement)
         accepted = self.accepted_versions()
         parts.append("server accepts TLS " + (", ".join(accepted) if accepted else "(unknown)"))
         parts.append(
@@ -397,9 +455,49 @@ def _looking_context(versions: tuple[str, str] | None = None) -> ssl.SSLContext:
 
 def _verifying_context() -> ssl.SSLContext:
     """This machine's trust store (SSL_CERT_FILE honoured); names are judged per driver later."""
-    context = ssl.create_default_context()
+    return _as_drivers_verify(ssl.create_default_context())
+
+
+def _asks_the_system(platform: str = sys.platform) -> bool:
+    """Windows and macOS have verifiers of their own. Linux's is OpenSSL with the same store,
+    which would give the same answer again for another handshake (about 20 ms here), so it is
+    not asked there (the tests ask it, to run the path)."""
+    return platform in ("win32", "darwin")
+
+
+def _system_context(platform: str = sys.platform) -> ssl.SSLContext | None:
+    """The operating system's verifier (Schannel's chain engine, the Keychain; OpenSSL with the
+    same default paths on Linux), or None when `truststore` is not installed.
+
+    CAs named by SSL_CERT_FILE / SSL_CERT_DIR are trusted by it too: that is how a person (and
+    the lab, for its test CA) says "my client trusts this CA". truststore on Windows and macOS
+    tries such CAs after the system's own roots; on Linux it reads them already."""
+    try:
+        import truststore
+    except ImportError:
+        return None
+    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    named = _named_cas()
+    if platform in ("win32", "darwin") and named != (None, None):
+        with contextlib.suppress(OSError, ssl.SSLError):
+            context.load_verify_locations(cafile=named[0], capath=named[1])
+    return _as_drivers_verify(context)
+
+
+def _named_cas() -> tuple[str | None, str | None]:
+    """SSL_CERT_FILE and SSL_CERT_DIR, when set."""
+    paths = ssl.get_default_verify_paths()
+    return (
+        os.environ.get(paths.openssl_cafile_env) or None,
+        os.environ.get(paths.openssl_capath_env) or None,
+    )
+
+
+def _as_drivers_verify(context: ssl.SSLContext) -> ssl.SSLContext:
+    """Chain checked, name left to the drivers' own rules, no rule the drivers do not apply."""
     context.check_hostname = False
     context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_flags &= ~DRIVERS_DO_NOT_APPLY
     context.set_ciphers(_LENIENT_CIPHERS)
     context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
     return context
@@ -430,6 +528,18 @@ def describe_store() -> str:
     if os.name == "nt":
         return "the Windows certificate store (ROOT and CA)"
     return paths.cafile or paths.openssl_cafile or paths.capath or "OpenSSL's default paths"
+
+
+def describe_system_store(platform: str = sys.platform) -> str:
+    """Where the operating system's verifier looks (on Linux: OpenSSL's own store again)."""
+    if platform == "win32":
+        where = "the Windows certificate store, through the system's verifier (Schannel)"
+    elif platform == "darwin":
+        where = "the macOS Keychain, through the system's verifier (Security framework)"
+    else:
+        return describe_store()
+    named = [name for name in _named_cas() if name]
+    return where + (f", and {', '.join(named)}" if named else "")
 
 
 # ------------------------------------------------------------------------------------------
@@ -654,13 +764,16 @@ async def probe_tls(
             strict,
             local_default=local,
             store=describe_store(),
+            openssl_store=describe_store(),
         )
     checks = [
         attempt(transport, _verifying_context),
         attempt(transport, _default_context),
         *(attempt(transport, _looking_context, (v, v)) for v in TLS_VERSIONS),
     ]
-    verified, local, *single = await asyncio.gather(*checks)
+    (verified, local, *single), system = await asyncio.gather(
+        asyncio.gather(*checks), _system_attempt(address, port, transport, sni, instance, clock)
+    )
     main = tds7 if transport is Transport.TDS7 else strict
     certificate = None
     if main.certificate_der:
@@ -679,8 +792,48 @@ async def probe_tls(
         local_default=local,
         versions=tuple(_version_check(v, h) for v, h in zip(TLS_VERSIONS, single, strict=True)),
         certificate=certificate,
-        store=describe_store(),
+        store=describe_system_store() if _verdict(system) is not None else describe_store(),
+        system_verified=system,
+        openssl_store=describe_store(),
     )
+
+
+async def _system_attempt(
+    address: str,
+    port: int,
+    transport: Transport,
+    sni: str | None,
+    instance: str | None,
+    clock: Stopwatch,
+) -> Handshake | None:
+    """The handshake judged by the operating system's verifier, in a thread of its own: on
+    Windows the chain engine may go to the network (root auto-update, AIA), which must neither
+    hold up the event loop nor stretch the probe's budget."""
+    if not _asks_the_system():
+        return None
+    context = _system_context()
+    if context is None:
+        return None
+    lap = clock.lap()
+
+    def run() -> Handshake:
+        made: ssl.SSLContext = context
+        return asyncio.run(
+            _safe_attempt(address, port, transport, lambda: made, None, sni, instance, lap)
+        )
+
+    try:
+        async with asyncio.timeout(max(clock.remaining(), 0.001)):
+            return await in_daemon_thread(run)
+    except TimeoutError:
+        return Handshake(
+            transport,
+            _offered(None),
+            False,
+            lap.elapsed_ms(),
+            failure=Failure.TIMEOUT,
+            message="the system's verifier gave no answer in time",
+        )
 
 
 async def _safe_attempt(

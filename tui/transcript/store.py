@@ -6,8 +6,11 @@ owner-only directory under the system's temporary directory, and the person is t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +20,7 @@ import platformdirs
 
 from tui.engine.model import StepRecord, Verdict
 from tui.engine.walk import Diagnosis
-from tui.safe.files import private_directory
+from tui.safe.files import DIR_MODE, private_directory
 from tui.target import Target
 from tui.transcript.journal import Environment, Journal, TranscriptError, new_session_id
 
@@ -29,12 +32,44 @@ def default_directory() -> Path:
 
 
 def fallback_directory() -> Path:
+    """`sqlreach-$USER/sessions` under the temporary directory (the name kept to one path part)."""
     user = (
         os.environ.get("USER")
         or os.environ.get("USERNAME")
         or str(os.getuid() if hasattr(os, "getuid") else "user")
     )
-    return Path(tempfile.gettempdir()) / f"sqlreach-{user}" / "sessions"
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", user).lstrip(".") or "user"
+    return Path(tempfile.gettempdir()) / f"sqlreach-{safe}" / "sessions"
+
+
+def private_root_problem(root: Path) -> str | None:
+    """Why `root`, the fallback's own directory in a shared /tmp, must not be used: anyone can
+    make /tmp/sqlreach-<you> first, to read what is written there or to point it elsewhere. It
+    must be a real directory (not a link), owned by this user, closed to everyone else. None
+    when it is fine. Windows' temporary directory is already the user's own (%LOCALAPPDATA%)."""
+    if os.name != "posix":
+        return None
+    try:
+        info = os.lstat(root)
+    except OSError as error:
+        return f"{root} cannot be examined ({error.strerror or error})"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{root} is not a directory of its own (a link or a file stands there)"
+    if info.st_uid != os.getuid():
+        return f"{root} belongs to another user (uid {info.st_uid})"
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        return f"{root} is open to other users (mode {stat.S_IMODE(info.st_mode):o}, not 700)"
+    return None
+
+
+def ensure_private_root(root: Path) -> None:
+    """Make the fallback's own directory owner-only, or accept an existing one only when
+    `private_root_problem` finds nothing wrong with it."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(root, DIR_MODE)
+    problem = private_root_problem(root)
+    if problem is not None:
+        raise TranscriptError(problem)
 
 
 def ensure_directory(path: Path) -> None:
@@ -79,6 +114,7 @@ def start_session(
         reason = getattr(error, "strerror", None) or str(error)
     fallback = fallback_directory()
     try:
+        ensure_private_root(fallback.parent)
         ensure_directory(fallback)
         journal = Journal.create(
             target,
@@ -223,7 +259,11 @@ def read_session(path: Path) -> Session:
 
 def session_paths(directories: list[Path] | None = None) -> list[Path]:
     found: list[Path] = []
-    for directory in directories or [default_directory(), fallback_directory()]:
+    if not directories:
+        fallback = fallback_directory()
+        private = private_root_problem(fallback.parent) is None
+        directories = [default_directory(), *([fallback] if private else [])]
+    for directory in directories:
         if directory.is_dir():
             found.extend(p for p in directory.glob("*.jsonl") if p.is_file())
     return sorted(found, key=lambda p: p.name)

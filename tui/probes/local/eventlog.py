@@ -19,10 +19,15 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
 
-from tui.probes.local.system import CommandStatus, Environment, decode_text
+from tui.probes.local.system import (
+    CommandStatus,
+    Environment,
+    decode_text,
+    powershell,
+    powershell_timeout,
+)
 
 MAX_EVENTS: Final = 50
-POWERSHELL: Final = "powershell.exe"
 QUERY: Final = (
     "[Console]::OutputEncoding = [Text.Encoding]::UTF8; "
     "$e = @(Get-WinEvent -ErrorAction SilentlyContinue -MaxEvents {count} -FilterHashtable "
@@ -49,10 +54,18 @@ _FAILED = re.compile(
     r"(?P<reason>[^\r\n]*)",
     re.DOTALL,
 )
+# Two wordings of 7024: today's "... with the following service-specific error: %n%2" (the
+# SQL Server docs' sample), and the older "... with service-specific error %2." that Windows 2000
+# to Server 2003 logged (Microsoft's KB 269375 sample: "The Netlogon service terminated with
+# service-specific error 2114.").
 _TERMINATED = re.compile(
     r"The (?P<display>.+?) service terminated with the following service-specific error:\s*"
     r"(?P<reason>[^\r\n]*)",
     re.DOTALL,
+)
+_TERMINATED_OLDER = re.compile(
+    r"The (?P<display>[^\r\n]+?) service terminated with service-specific error\s+"
+    r"(?P<reason>[^\s.]+(?: \(0x[0-9A-Fa-f]+\))?)"
 )
 _DISPLAY_SQL = re.compile(r"^SQL Server \((?P<instance>[^)]+)\)$")
 _SERVICE_TOKEN = re.compile(r"\b(MSSQLSERVER|MSSQL\$[A-Za-z0-9_$#@]+|SQLBrowser)\b", re.I)
@@ -122,7 +135,7 @@ def classify(event_id: int, message: str, when: str | None = None) -> ServiceEve
     reason: str | None = None
     logon = _LOGON.search(text)
     failed = _FAILED.search(text)
-    terminated = _TERMINATED.search(text)
+    terminated = _TERMINATED.search(text) or _TERMINATED_OLDER.search(text)
     if logon:
         service, account = logon.group("service").strip(), logon.group("account").strip()
         reason = logon.group("reason").strip() or None
@@ -222,8 +235,9 @@ async def read_service_events(environment: Environment, *, timeout: float) -> Ev
     """Ask the System event log for the last SCM start failures (Windows only)."""
     if not environment.is_windows:
         return EventScan((), ())
-    argv = (POWERSHELL, "-NoProfile", "-NonInteractive", "-Command", QUERY.format(count=MAX_EVENTS))
-    result = await environment.runner.run(argv, timeout=timeout)
+    result = await environment.runner.run(
+        powershell(QUERY.format(count=MAX_EVENTS)), timeout=powershell_timeout(timeout)
+    )
     failure = result.describe_failure()
     if failure is not None:
         return EventScan((), (f"the System event log was not read: {failure}",), "Get-WinEvent")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from tui.probes.base import in_daemon_thread
-from tui.probes.local.system import Environment
+from tui.probes.local.system import Environment, powershell_timeout
 from tui.target import LOCAL_NAMES
 
 if TYPE_CHECKING:
@@ -195,6 +195,14 @@ class ServerView:
         }
 
 
+def whole_read_bound(platform: str, timeout: float) -> float:
+    """How long the whole read may take: two rounds of commands, and on Windows the PowerShell
+    calls' own, longer limit (a cold PowerShell with NetSecurity)."""
+    if platform == "win32":
+        return max(2 * timeout, powershell_timeout(timeout)) + 2
+    return 2 * timeout + 1
+
+
 async def read_server_view(
     environment: Environment | None = None,
     *,
@@ -207,15 +215,14 @@ async def read_server_view(
     environment = environment or Environment.current()
     started = time.perf_counter()
     identity_task = asyncio.ensure_future(in_daemon_thread(lambda: local_identity(environment)))
+    bound = whole_read_bound(environment.platform, timeout)
     try:
         if environment.is_windows:
             view = await asyncio.wait_for(
-                _windows_view(environment, instance, port, timeout), 2 * timeout + 1
+                _windows_view(environment, instance, port, timeout), bound
             )
         elif environment.platform.startswith("linux"):
-            view = await asyncio.wait_for(
-                _linux_view(environment, instance, timeout), 2 * timeout + 1
-            )
+            view = await asyncio.wait_for(_linux_view(environment, instance, timeout), bound)
         else:
             view = ServerView(
                 environment.platform,
@@ -234,9 +241,7 @@ async def read_server_view(
             "this machine",
             installed=None,
             wanted_instance=instance,
-            problems=(
-                f"reading this machine's SQL Server setup took longer than {2 * timeout + 1:g} s",
-            ),
+            problems=(f"reading this machine's SQL Server setup took longer than {bound:g} s",),
         )
     identity: LocalIdentity | None = None
     with contextlib.suppress(TimeoutError, OSError):

@@ -206,6 +206,32 @@ class CommandResult:
         return f"'{self.command}' could not be run: {self.error or 'unknown error'}"
 
 
+POWERSHELL: Final = "powershell.exe"
+# A cold powershell.exe that loads the NetSecurity module (Get-NetFirewall*) can take longer
+# than a network probe's few seconds, so PowerShell calls get at least this long. A guess: no
+# PowerShell ever ran here.
+POWERSHELL_TIMEOUT: Final = 15.0
+# CREATE_NO_WINDOW (Process Creation Flags, Microsoft Learn): a console program started from
+# the wizard (powershell.exe, sc.exe, netstat.exe) opens no console window of its own.
+CREATE_NO_WINDOW: Final = 0x08000000
+
+
+def powershell(script: str) -> tuple[str, ...]:
+    """powershell.exe running one script: no profile, no prompt, no window (the runner)."""
+    return (POWERSHELL, "-NoProfile", "-NonInteractive", "-Command", script)
+
+
+def powershell_timeout(timeout: float) -> float:
+    """A PowerShell call's own time limit: never less than POWERSHELL_TIMEOUT."""
+    return max(timeout, POWERSHELL_TIMEOUT)
+
+
+def creation_flags(platform: str = sys.platform) -> int:
+    """What Popen gets as `creationflags`: no console window on Windows, nothing elsewhere
+    (POSIX refuses any other value)."""
+    return CREATE_NO_WINDOW if platform == "win32" else 0
+
+
 class CommandRunner(Protocol):
     async def run(self, argv: Sequence[str], *, timeout: float) -> CommandResult: ...
 
@@ -232,6 +258,7 @@ class SubprocessRunner:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 env=env,
+                creationflags=creation_flags(),
             )
         except FileNotFoundError:
             return CommandResult(args, CommandStatus.NOT_FOUND, elapsed_ms=_ms(started))

@@ -8,10 +8,12 @@ Where each fact lives (and who reads it the same way):
   `\\Tcp\\IPn` (`TcpPort`, `TcpDynamicPorts`, `IpAddress`, `Enabled`, `Active`); the ERRORLOG path
   is the `-e` startup parameter under `...\\MSSQLServer\\Parameters`. Microsoft's SQLCheck reads
   the same values (Collectors.cs `ProcessMSSQLServer`).
-- Services: state from `sc query` (real output: tests/fixtures/windows/sc-query-*), start type and
-  log-on account from `HKLM\\SYSTEM\\CurrentControlSet\\Services\\<name>` `Start` (2 automatic,
-  3 manual, 4 disabled) and `ObjectName` (the Windows 2000 registry reference, Microsoft).
-  `Get-Service`'s table (real sample: the Paused one) is the fallback when sc.exe is missing.
+- Services: state from `sc query` (real output: tests/fixtures/windows/sc-query-*, one of them
+  Spanish), read by the place and shape of its values, never by its translated field names; start
+  type and log-on account from `HKLM\\SYSTEM\\CurrentControlSet\\Services\\<name>` `Start`
+  (2 automatic, 3 manual, 4 disabled) and `ObjectName` (the Windows 2000 registry reference,
+  Microsoft). When sc.exe is missing, `Get-Service -Name <exact name>` as JSON: its table cuts
+  names at 18 characters (real samples: `MSSQLServerOLAP...`, `…` in PowerShell 7).
 - Listening sockets: `netstat -ano` (real output, unattributed, in the fixtures).
 - Firewall: Get-NetFirewallPortFilter / Get-NetFirewallRule / Get-NetFirewallApplicationFilter /
   Get-NetFirewallProfile, as JSON built by the script below. No real output of these cmdlets (nor
@@ -52,6 +54,8 @@ from tui.probes.local.system import (
     RegistryKey,
     RegistryReader,
     decode_text,
+    powershell,
+    powershell_timeout,
 )
 
 SQL_ROOTS: Final = (
@@ -62,7 +66,6 @@ SERVICES_KEY: Final = r"SYSTEM\CurrentControlSet\Services"
 BROWSER: Final = "SQLBrowser"
 SC: Final = "sc.exe"
 NETSTAT: Final = "netstat.exe"
-POWERSHELL: Final = "powershell.exe"
 ERROR_SERVICE_DOES_NOT_EXIST: Final = 1060
 
 _SC_STATES: Final = {
@@ -73,15 +76,6 @@ _SC_STATES: Final = {
     5: ServiceState.STARTING,  # CONTINUE_PENDING
     6: ServiceState.STOPPING,  # PAUSE_PENDING
     7: ServiceState.PAUSED,
-}
-_GET_SERVICE_STATES: Final = {
-    "running": ServiceState.RUNNING,
-    "stopped": ServiceState.STOPPED,
-    "paused": ServiceState.PAUSED,
-    "startpending": ServiceState.STARTING,
-    "continuepending": ServiceState.STARTING,
-    "stoppending": ServiceState.STOPPING,
-    "pausepending": ServiceState.STOPPING,
 }
 _START_TYPES: Final = {2: StartType.AUTOMATIC, 3: StartType.MANUAL, 4: StartType.DISABLED}
 
@@ -223,46 +217,80 @@ def _ip_order(name: str) -> int:
 
 
 def parse_sc_query(text: str) -> tuple[ServiceInfo, ...]:
-    """`sc query` / `sc query type= service` output: one block per SERVICE_NAME."""
+    """`sc query` / `sc query type= service` output, in any display language.
+
+    sc.exe translates its field names (`NOMBRE_SERVICIO`, `ESTADO`, `CÓD_SALIDA_WIN32` on a
+    Spanish Windows: tests/fixtures/windows/sc-query-localised-es-*) and writes them in the OEM
+    code page, but not its values: so fields are found by place and shape, never by name. A block
+    starts with its unindented lines (the service name, then the display name when sc prints
+    one); among its indented lines, STATE is the one whose value is a number and a state name
+    (`4  RUNNING`, the same words in every language seen), and the two exit codes are the next
+    two values of the form `1066  (0x42a)` (WIN32_EXIT_CODE, then SERVICE_EXIT_CODE)."""
     services: list[ServiceInfo] = []
-    current: dict[str, str] = {}
-
-    def close() -> None:
-        if current.get("SERVICE_NAME"):
-            services.append(_sc_service(current))
-
+    block: _ScBlock | None = None
     for line in text.splitlines():
-        match = re.match(r"^\s*([A-Z_0-9]+)\s*:\s*(.*?)\s*$", line)
+        match = _SC_FIELD.match(line)
         if not match:
             continue
-        key, value = match.group(1), match.group(2)
-        if key == "SERVICE_NAME":
-            close()
-            current = {}
-        current[key] = value
-    close()
+        indented, value = bool(match.group(1)), match.group(3).strip()
+        if not indented:
+            if block is None or block.fields:  # a name line after fields: the next service
+                if block is not None:
+                    services.extend(block.service())
+                block = _ScBlock()
+            block.heads.append(value)
+        elif block is not None:
+            block.fields.append(value)
+    if block is not None:
+        services.extend(block.service())
     return tuple(services)
 
 
-def _sc_service(fields: Mapping[str, str]) -> ServiceInfo:
-    state_match = re.match(r"(\d+)", fields.get("STATE", ""))
-    state = (
-        _SC_STATES.get(int(state_match.group(1)), ServiceState.UNKNOWN)
-        if state_match
-        else (ServiceState.UNKNOWN)
-    )
-    exit_code = _first_int(fields.get("WIN32_EXIT_CODE"))
-    service_exit = _first_int(fields.get("SERVICE_EXIT_CODE"))
-    if state == ServiceState.STOPPED and exit_code not in {None, 0, 1077}:
-        state = ServiceState.FAILED  # 1077: never started since the last boot
-    return ServiceInfo(
-        name=fields["SERVICE_NAME"],
-        state=state,
-        display_name=fields.get("DISPLAY_NAME") or None,
-        exit_code=exit_code,
-        service_exit_code=service_exit,
-        source="sc query",
-    )
+# "KEY : value": the key is one word of capitals (any script), digits, `_` or `.`, at least two
+# characters, so a prompt such as `C:\Users>sc query` is never read as a field.
+_SC_FIELD: Final = re.compile(r"^(\s*)([^\W\d_a-z][^\s:a-z]+)\s*:\s*(.*?)\s*$")
+_SC_STATE_VALUE: Final = re.compile(
+    r"^(\d+)\s+(STOPPED|START_PENDING|STOP_PENDING|RUNNING|CONTINUE_PENDING|PAUSE_PENDING|"
+    r"PAUSED)\b"
+)
+_SC_CODE_VALUE: Final = re.compile(r"^(\d+)\s+\(0x[0-9A-Fa-f]+\)$")
+
+
+@dataclass
+class _ScBlock:
+    heads: list[str] = field(default_factory=list)  # service name, display name
+    fields: list[str] = field(default_factory=list)  # the indented values, in order
+
+    def service(self) -> tuple[ServiceInfo, ...]:
+        if not self.heads or not self.heads[0]:
+            return ()
+        state = ServiceState.UNKNOWN
+        codes: list[int] = []
+        after_state = False
+        for value in self.fields:
+            state_match = _SC_STATE_VALUE.match(value)
+            if state_match and not after_state:
+                state = _SC_STATES.get(int(state_match.group(1)), ServiceState.UNKNOWN)
+                after_state = True
+                continue
+            code_match = _SC_CODE_VALUE.match(value)
+            if after_state and code_match and len(codes) < 2:
+                codes.append(int(code_match.group(1)))
+        exit_code = codes[0] if codes else None
+        service_exit = codes[1] if len(codes) > 1 else None
+        if state == ServiceState.STOPPED and exit_code not in {None, 0, 1077}:
+            state = ServiceState.FAILED  # 1077: never started since the last boot
+        display = self.heads[1] if len(self.heads) > 1 and self.heads[1] else None
+        return (
+            ServiceInfo(
+                name=self.heads[0],
+                state=state,
+                display_name=display,
+                exit_code=exit_code,
+                service_exit_code=service_exit,
+                source="sc query",
+            ),
+        )
 
 
 def _first_int(text: str | None) -> int | None:
@@ -278,18 +306,45 @@ def sc_says_not_installed(result: CommandResult) -> bool:
     return bool(re.search(r"FAILED\s+1060\b", text))
 
 
-def parse_get_service_table(text: str) -> tuple[ServiceInfo, ...]:
-    """`Get-Service` default table: Status, Name, DisplayName columns."""
+def get_service_script(name: str) -> str:
+    """Get-Service for one exact name, as JSON: its default table cuts names longer than 18
+    characters (`MSSQL$SQLEXPRESS2...`, or `…` in PowerShell 7), so a long instance's service
+    could never be matched by name. Status is cast to its number, the ServiceControllerStatus
+    values (Stopped 1 ... Paused 7), which are SERVICE_STATUS's dwCurrentState values, as
+    sc.exe prints them; the name is checked by the caller to be safe inside single quotes."""
+    return (
+        "[Console]::OutputEncoding = [Text.Encoding]::UTF8; "
+        f"Get-Service -Name '{name}' -ErrorAction SilentlyContinue | "
+        "Select-Object Name, DisplayName, @{n='Status';e={[int]$_.Status}} | "
+        "ConvertTo-Json -Compress"
+    )
+
+
+def parse_get_service_json(text: str) -> tuple[ServiceInfo, ...]:
+    """The JSON of `get_service_script`: one object, or an array of them."""
+    try:
+        data = json.loads(text.strip() or "null")
+    except (ValueError, RecursionError):
+        return ()
     services: list[ServiceInfo] = []
-    for line in text.splitlines():
-        parts = line.split(None, 2)
-        if len(parts) < 2 or set(parts[0]) <= {"-"} or parts[0] == "Status":
+    for item in _as_list(data):
+        if not isinstance(item, dict) or not isinstance(item.get("Name"), str):
             continue
-        state = _GET_SERVICE_STATES.get(parts[0].lower())
-        if state is None:
-            continue
-        display = parts[2].strip() if len(parts) > 2 else None
-        services.append(ServiceInfo(parts[1], state, display_name=display, source="Get-Service"))
+        status = item.get("Status")
+        state = (
+            _SC_STATES.get(status, ServiceState.UNKNOWN)
+            if isinstance(status, int) and not isinstance(status, bool)
+            else ServiceState.UNKNOWN
+        )
+        display = item.get("DisplayName")
+        services.append(
+            ServiceInfo(
+                item["Name"],
+                state,
+                display_name=display if isinstance(display, str) and display else None,
+                source="Get-Service",
+            )
+        )
     return tuple(services)
 
 
@@ -322,18 +377,11 @@ async def read_service(environment: Environment, name: str, *, timeout: float) -
         info = next((s for s in parsed if s.name.lower() == name.lower()), None)
     safe_name = re.fullmatch(r"[A-Za-z0-9_$#@.-]{1,256}", name) is not None
     if info is None and result.status == CommandStatus.NOT_FOUND and safe_name:
-        table = await environment.runner.run(
-            (
-                POWERSHELL,
-                "-NoProfile",
-                "-NonInteractive",
-                "-Command",
-                f"Get-Service -Name '{name}'",
-            ),
-            timeout=timeout,
+        found = await environment.runner.run(
+            powershell(get_service_script(name)), timeout=powershell_timeout(timeout)
         )
-        if table.status == CommandStatus.OK:
-            parsed = parse_get_service_table(decode_text(table.stdout).text)
+        if found.status == CommandStatus.OK:
+            parsed = parse_get_service_json(decode_text(found.stdout).text)
             info = next((s for s in parsed if s.name.lower() == name.lower()), None)
     if info is None:
         failure = result.describe_failure() or "its state could not be read"
@@ -580,8 +628,9 @@ def _text(value: object) -> str:
 async def read_firewall(
     environment: Environment, ports: tuple[int, ...], *, timeout: float
 ) -> FirewallState:
-    argv = (POWERSHELL, "-NoProfile", "-NonInteractive", "-Command", firewall_script(ports))
-    result = await environment.runner.run(argv, timeout=timeout)
+    result = await environment.runner.run(
+        powershell(firewall_script(ports)), timeout=powershell_timeout(timeout)
+    )
     failure = result.describe_failure()
     if failure is not None:
         return FirewallState(read=False, problems=(f"the firewall rules were not read: {failure}",))
