@@ -75,7 +75,7 @@ unit: setup
 	$(BIN)/pytest -q -n $(WORKERS)
 
 unit-%: .venv-%/.setup-stamp setup
-	.venv-$*/bin/pytest -q $(FAST)
+	.venv-$*/bin/pytest -q -n $(WORKERS) $(FAST)
 
 other-pythons: $(addprefix unit-,$(OTHER_VERSIONS))
 
