@@ -6,8 +6,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from screens.base import WizardDialog
 
 HELP = """\
 sqlreach walks from a connection error to its root cause and the fix.
@@ -52,7 +53,7 @@ better than 256 colours, ESCDELAY=25 if escape feels slow.
 """
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(WizardDialog[None]):
     BINDINGS = [Binding("escape", "close", "Close"), Binding("f1", "close", "Close")]
 
     def compose(self) -> ComposeResult:

@@ -13,10 +13,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static, TextArea
+from textual.widgets import Header, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from screens.base import WizardScreen, footer
 from screens.text import describe_target
 from tui.knowledge.explain import explain
 from tui.target import TargetError, parse_target
@@ -28,7 +28,13 @@ class StartRequest:
     error_text: str | None
 
 
-class StartScreen(Screen[StartRequest]):
+EMPTY_TARGET = (
+    "Type a server first: a name (db1), name\\instance (db1\\SALES), name,port "
+    "(db1,1433) or a whole connection string; then Enter."
+)
+
+
+class StartScreen(WizardScreen[StartRequest]):
     BINDINGS = [
         Binding("ctrl+r", "diagnose", "Diagnose", priority=True),
         Binding("f2", "toggle_error", "Error text"),
@@ -65,13 +71,13 @@ class StartScreen(Screen[StartRequest]):
                     *(Option(label, id=str(i)) for i, (label, _) in enumerate(self.suggestions)),
                     id="suggestions",
                 )
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         self.title = "sqlreach"
         self.sub_title = "from 'actively refused' to the root cause"
         self.show_parse(self.initial)
-        self.query_one("#target", Input).focus()
+        self.set_focus(self.query_one("#target", Input))
 
     @on(Input.Changed, "#target")
     def target_changed(self, event: Input.Changed) -> None:
@@ -124,6 +130,11 @@ class StartScreen(Screen[StartRequest]):
     @on(Input.Submitted, "#target")
     def action_diagnose(self) -> None:
         text = self.query_one("#target", Input).value
+        if not text.strip():  # Enter on an empty box: say what to type, where the eye is
+            self.query_one("#parse", Static).update(Text(EMPTY_TARGET, style="bold yellow"))
+            self.app.bell()
+            self.query_one("#target", Input).focus()
+            return
         if not self.show_parse(text):
             self.query_one("#target", Input).focus()
             return
