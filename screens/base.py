@@ -10,6 +10,7 @@ over it) is brought to the top first, so that the screen above is never popped i
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import ClassVar, TypeVar
 
 from textual.await_complete import AwaitComplete
@@ -23,10 +24,17 @@ class WizardScreen(Screen[ResultT]):
     TYPE_AHEAD: ClassVar[bool] = True  # keys typed before it showed are for it (screens.keys)
 
     def __init__(
-        self, name: str | None = None, id: str | None = None, classes: str | None = None
+        self,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 (Textual's own keyword: ModalScreen passes it)
+        classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.answered = False
+        self.shown_at = time.monotonic()  # when it last became the current screen
+
+    def on_screen_resume(self) -> None:
+        self.shown_at = time.monotonic()
 
     def dismiss(self, result: ResultT | None = None) -> AwaitComplete:
         if self.answered or self not in self.app.screen_stack:

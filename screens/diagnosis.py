@@ -133,7 +133,6 @@ class DiagnosisScreen(WizardScreen[Diagnosis | None]):
         self.progress: list[ProbeLine] = []
         self.cancelled = False
         self.context: Context | None = None
-        self.shown_at = time.monotonic()
         self.walking = False
         self.asked: list[tuple[str, str]] = []  # (step, answer) in the order the person gave
         self.kept: dict[str, str] = {}  # answers kept when the person went back
@@ -154,9 +153,6 @@ class DiagnosisScreen(WizardScreen[Diagnosis | None]):
         if self.run_spec.show_timings:  # no clock on screen for tests and snapshots
             self.set_interval(0.5, self.tick)
         self.walk()
-
-    def on_screen_resume(self) -> None:
-        self.shown_at = time.monotonic()
 
     def expects_dialog(self) -> bool:
         return self.walking and not self.cancelled

@@ -12,8 +12,9 @@ it is mounted and focused, never the screen below it.
 
 Between two dialogs the diagnosis runs probes; keys typed right after a dialog closed are held
 for the next dialog (a `TypeAheadHolder` says when one may still come) and dropped if none
-comes. The same key again within DOUBLE_PRESS of a key that closed its screen is a double
-press, not an answer to a screen the person has not seen: it is dropped (Escape excepted).
+comes. The key that closed a screen, pressed again before the next screen showed (or within
+DOUBLE_PRESS) is a double press, not an answer to a screen the person had not seen: it is
+dropped (Escape excepted).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ URGENT: Final = frozenset({"ctrl+q", "ctrl+c"})  # quitting never waits behind o
 class TypeAheadHolder(Protocol):
     """A screen that works between dialogs: keys typed as it shows may be for the next one."""
 
-    shown_at: float  # time.monotonic() when it last became the current screen
+    shown_at: float  # time.monotonic() when it last became the current screen (WizardScreen)
 
     def expects_dialog(self) -> bool:
         """True while a dialog may still open over it."""
@@ -118,8 +119,8 @@ class KeyGate:
         self.seen: Screen[Any] | None = None  # the screen last found ready
 
     def put(self, event: events.Key | events.Paste) -> None:
-        if isinstance(event, events.Key) and event.key == "escape":
-            self.pending.clear()  # escape abandons whatever was typed ahead
+        if isinstance(event, events.Key) and event.key == "escape" and self.held:
+            self.pending.clear()  # escape abandons keys typed ahead for a dialog not open yet
             self.held = False
         self.pending.append(Pending(event, time.monotonic()))
         if self.task is None or self.task.done():
@@ -137,7 +138,7 @@ class KeyGate:
                 if screen is None:
                     continue
                 item = self.pending.popleft()
-                if self.double(item):
+                if self.double(item, screen):
                     continue
                 await self.deliver(item.event)
                 await settle(self.app)
@@ -178,14 +179,15 @@ class KeyGate:
             return False
         return self.held or first.arrived < screen.shown_at + TYPE_AHEAD
 
-    def double(self, item: Pending) -> bool:
-        """The key that closed the last screen, again at once: dropped, and the window moves
-        on with it (a key held down answers one question, not every one after it). Escape is
-        never a double press: twice means back twice (or back, then cancel)."""
-        if self.closer is None or item.key in ("", "escape"):
+    def double(self, item: Pending, screen: Screen[Any]) -> bool:
+        """The key that closed the last screen, again, typed before this screen showed (or
+        within DOUBLE_PRESS of the first): dropped, and the window moves on with it (a key
+        held down answers one question, not every one after it). Escape is never a double
+        press: twice means back twice (or back, then cancel)."""
+        if self.closer is None or item.key in ("", "escape") or item.key != self.closer[0]:
             return False
-        key, when = self.closer
-        if item.key == key and item.arrived - when < DOUBLE_PRESS:
-            self.closer = (key, item.arrived)
+        unseen = item.arrived < getattr(screen, "shown_at", 0.0)
+        if unseen or item.arrived - self.closer[1] < DOUBLE_PRESS:
+            self.closer = (item.key, item.arrived)
             return True
         return False

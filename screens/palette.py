@@ -5,6 +5,7 @@ Each is offered only where it does something: "Run again" on the start screen di
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
@@ -24,7 +25,7 @@ ACTIONS = (
 )
 
 
-def offered(screen: Screen[object]) -> list[tuple[str, str, str]]:
+def offered(screen: Screen[Any]) -> list[tuple[str, str, str]]:
     """The actions that work on `screen` (the one the palette was opened over)."""
     on_verdict = isinstance(screen, VerdictScreen)
     return [

@@ -9,11 +9,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import WorkerFailed
 
 from screens.credentials import CredentialsAnswer, CredentialsScreen, Unlocked
 from screens.diagnosis import DiagnosisScreen, Run
@@ -353,7 +354,7 @@ class SqlreachApp(App[None]):
         """A bug: remembered for the crash report (run_wizard saves it, secret-free), the
         journal closed as crashed; Textual then exits (and the pilot re-raises it in tests)."""
         if self.crash is None:
-            self.crash = error
+            self.crash = error.error if isinstance(error, WorkerFailed) else error
             with contextlib.suppress(Exception):
                 self.close_session("crashed")
         super()._handle_exception(error)
@@ -497,22 +498,38 @@ def run_wizard(
     if problem:
         sys.stderr.write(f"sqlreach: {problem}\n")
         return ExitCode.USAGE
-    app = make_app(
-        target_text, suggestions=suggestions or (), error_text=error_text, timeout=timeout
+    run_app(
+        make_app(target_text, suggestions=suggestions or (), error_text=error_text, timeout=timeout)
     )
+
+
+def run_app(app: SqlreachApp) -> NoReturn:
+    """Run `app` in this terminal, watched for the terminal going away, and end the process
+    with the wizard's exit code."""
     watch = None if served() else TerminalWatch(app.gone_from_thread, app.stuck).start()
     try:
         app.run()
     finally:
         if watch is not None:
             watch.stop()
+    code: int = ExitCode.OK
     if app.crash is not None:
-        report = save_report(app.crash, app.secrets)
-        sys.stderr.write(report.message())
-        return ExitCode.CRASH
-    if app.gone is not None:
-        return GONE_EXIT
-    return ExitCode.OK
+        sys.stderr.write(save_report(app.crash, app.secrets).message())
+        code = ExitCode.CRASH
+    elif app.gone is not None:
+        code = GONE_EXIT
+    end_process(code)
+
+
+def end_process(code: int) -> NoReturn:
+    """The journal is closed and the terminal restored: end here, without the interpreter's
+    teardown, which waits for every worker thread (a resolver or a driver stuck in a call it
+    cannot be woken from) and takes most of a second with Textual loaded (measured on a busy
+    machine). Quitting is never held up by what a server does."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def serve(host: str = "localhost", port: int = 8000) -> int:

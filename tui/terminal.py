@@ -1,12 +1,15 @@
 """The wizard's terminal: is there one, and has it gone away.
 
-With no terminal on stdin and stdout (a pipe, cron, a CI log) the wizard would draw escape
-codes into a file: it says so and exits 2 instead. When the terminal goes away (an SSH session
-drops, a tmux session is killed) the kernel sends SIGHUP to the session leader only; a parent
-that does not pass it on (make, under `make demo`) left the wizard running on a dead terminal,
-where Textual's input thread reads end-of-file in a loop (58-94% of a CPU, measured). So the
-wizard watches for both: SIGHUP, and the terminal itself, which poll() reports as hung up
-(POLLHUP, POLLERR or POLLNVAL) without reading a byte of the person's input.
+With no terminal to read keys from (stdin) or to draw on (Textual draws on stderr, so that
+stdout can be redirected) the wizard would draw escape codes into a file or wait for keys
+that never come (a pipe, cron, a CI log): it says so and exits 2 instead.
+
+When the terminal goes away (an SSH session drops, a tmux session is killed) the kernel sends
+SIGHUP to the session leader only; a parent that does not pass it on (make, under `make demo`)
+left the wizard running on a dead terminal, where Textual's input thread reads end-of-file in
+a loop (58-94% of a CPU, measured). So the wizard watches for both: SIGHUP, and the terminal
+itself, which poll() reports as hung up (POLLHUP, POLLERR or POLLNVAL) without reading a byte
+of the person's input.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from types import FrameType
 from typing import Final
 
 GONE_EXIT: Final = 128 + signal.SIGHUP  # the shell's code for "ended by a hangup"
-GRACE: Final = 0.8  # seconds the wizard gets to close its journal and exit on its own
+GRACE: Final = 0.6  # seconds the wizard gets to close its journal and exit on its own
 POLL_MS: Final = 100
 _BROKEN: Final = select.POLLHUP | select.POLLERR | select.POLLNVAL
 WEB_DRIVER: Final = "TEXTUAL_DRIVER"  # set by textual-serve: the browser is the terminal
@@ -36,11 +39,11 @@ def no_terminal_reason() -> str | None:
     """Why the wizard cannot run here, or None when stdin and stdout are a terminal."""
     if served():
         return None
-    missing = [
-        name
-        for name, stream in (("standard input", sys.stdin), ("standard output", sys.stdout))
-        if stream is None or not stream.isatty()
-    ]
+    streams = (
+        ("standard input (its keys)", sys.__stdin__),
+        ("standard error (where it draws)", sys.__stderr__),
+    )
+    missing = [name for name, stream in streams if stream is None or not stream.isatty()]
     if not missing:
         return None
     return (
@@ -59,7 +62,7 @@ class TerminalWatch:
         self,
         on_gone: Callable[[str], None],
         on_stuck: Callable[[str], None],
-        fds: Sequence[int] = (0, 1),
+        fds: Sequence[int] = (0, 2),
         grace: float = GRACE,
     ) -> None:
         self.on_gone = on_gone

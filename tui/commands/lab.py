@@ -221,7 +221,9 @@ def _trust_lab_ca(servers: Sequence[LabServer]) -> None:
     os.environ["SSL_CERT_FILE"] = name
 
 
-def run_wizard_on_lab(names: Sequence[str], out: TextIO, address: str | None = None) -> int:
+def run_wizard_on_lab(
+    names: Sequence[str], out: TextIO, address: str | None = None, timeout: float = 3.0
+) -> int:
     items = _placed(names, address, out)
     if items is None:
         return 2
@@ -234,7 +236,7 @@ def run_wizard_on_lab(names: Sequence[str], out: TextIO, address: str | None = N
                 (f"{item.name}: {item.title}", item.target_for(address)) for item, address in items
             ]
             first = suggestions[0][1] if len(items) == 1 else None
-            return run_wizard(target_text=first, suggestions=suggestions)
+            return run_wizard(target_text=first, suggestions=suggestions, timeout=timeout)
     except OSError as error:
         out.write(cannot_listen(error, items))
         return 1
