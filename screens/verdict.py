@@ -132,8 +132,10 @@ class VerdictScreen(WizardScreen[None]):
             self.query_one("#change", Static).update(text)
         else:
             self.query_one("#change", Static).display = False
-        self.query_one("#copied", Static).display = False
         self.show_fixes()
+        self.query_one("#copied", Static).update(
+            Text("↑↓ a command · c or Enter copies it", style="dim") if self.commands else ""
+        )
         self.query_one("#fixes", OptionList).focus()
         self.call_after_refresh(self.capture)
 
@@ -201,8 +203,8 @@ class VerdictScreen(WizardScreen[None]):
         # on a line of its own below the list, never a toast over the command just copied
         first = command.splitlines()[0] if command else ""
         shown = first if len(first) <= 40 else first[:39] + "…"
-        self.query_one("#copied", Static).display = True
-        self.query_one("#copied", Static).update(
+        copied = self.query_one("#copied", Static)
+        copied.update(
             Text.assemble(("Copied: ", "bold green"), shown, (" (OSC 52, over SSH too)", "dim"))
         )
 
