@@ -5,11 +5,13 @@ field says what to type. All against lab scenarios, under the pilot."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from textual.message import Message
 from textual.notifications import Notify
+from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from screens.credentials import CredentialsScreen
@@ -39,6 +41,38 @@ def journal_of(directory: Path) -> list[dict[str, Any]]:
 
 def stack(app: SqlreachApp) -> list[str]:
     return [type(screen).__name__ for screen in app.screen_stack]
+
+
+async def to_client_question(pilot: Pilot[None], app: SqlreachApp, *, at_once: bool) -> None:
+    """'Not on the server' on the first question, then wait for the client question; with
+    `at_once` both keys in one burst, else through pilot.press."""
+    await wait_for(pilot, question_of(app, "on-server"))
+    if at_once:
+        burst(app, "down", "enter")
+    else:
+        await pilot.press("down", "enter")
+    await wait_for(pilot, question_of(app, "client"))
+
+
+async def to_login(pilot: Pilot[None], app: SqlreachApp) -> CredentialsScreen:
+    """On to the login dialog, by pilot.press: a client, the client the target implies."""
+    await to_client_question(pilot, app, at_once=False)
+    await pilot.press("enter")
+    await wait_for(pilot, on(app, CredentialsScreen))
+    screen = app.screen
+    assert isinstance(screen, CredentialsScreen)
+    return screen
+
+
+def notices() -> tuple[list[str], Callable[[Message], None]]:
+    """What the app notified (toasts), and the message hook that collects it."""
+    told: list[str] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify):
+            told.append(message.notification.message)
+
+    return told, hook
 
 
 # -- Enter pressed twice in one burst, on every screen and question ---------------------------
@@ -115,9 +149,7 @@ async def test_keys_typed_before_the_login_dialog_is_mounted_land_in_their_field
     async with running("healthy-default") as lab:
         app = make_app(lab.address, record=False, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, question_of(app, "on-server"))
-            burst(app, "down", "enter")
-            await wait_for(pilot, question_of(app, "client"))
+            await to_client_question(pilot, app, at_once=True)
             await settled(pilot)  # read it (an Enter at once would be a double press)
             burst(app, "enter", *"sa", "tab", *LAB_PASSWORD)
             await wait_for(pilot, on(app, CredentialsScreen))
@@ -134,9 +166,7 @@ async def test_a_filled_in_user_is_never_typed_over(tmp_path: Path) -> None:
         target = f"Server={lab.address};User ID=sa"  # a user, no password: the dialog asks
         app = make_app(target, sessions_dir=tmp_path, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, question_of(app, "on-server"))
-            burst(app, "down", "enter")
-            await wait_for(pilot, question_of(app, "client"))
+            await to_client_question(pilot, app, at_once=True)
             await settled(pilot)
             burst(app, "enter", *LAB_PASSWORD, "enter")
             await wait_for(pilot, on(app, VerdictScreen))
@@ -195,9 +225,7 @@ async def test_escape_goes_back_one_question_then_cancels_keeping_the_target(
     async with running("healthy-default") as lab:
         app = make_app(lab.address, sessions_dir=tmp_path, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, question_of(app, "on-server"))
-            await pilot.press("down", "enter")
-            await wait_for(pilot, question_of(app, "client"))
+            await to_client_question(pilot, app, at_once=False)
             await pilot.press("escape")  # back: the question before, its answer highlighted
             await wait_for(pilot, question_of(app, "on-server"))
             choices = app.screen.query_one("#choices", OptionList)
@@ -220,12 +248,7 @@ async def test_escape_goes_back_one_question_then_cancels_keeping_the_target(
 
 
 async def test_enter_on_empty_fields_says_what_to_type() -> None:
-    told: list[str] = []
-
-    def hook(message: Message) -> None:
-        if isinstance(message, Notify):
-            told.append(message.notification.message)
-
+    told, hook = notices()
     async with running("healthy-default") as lab:
         app = make_app(record=False, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
@@ -234,11 +257,7 @@ async def test_enter_on_empty_fields_says_what_to_type() -> None:
             await wait_for(pilot, lambda: EMPTY_TARGET in shown(app.screen, "#parse"))
             assert isinstance(app.screen, StartScreen)
             await pilot.press(*lab.address, "enter")
-            await wait_for(pilot, question_of(app, "on-server"))
-            await pilot.press("down", "enter")
-            await wait_for(pilot, question_of(app, "client"))
-            await pilot.press("enter")
-            await wait_for(pilot, on(app, CredentialsScreen))
+            await to_login(pilot, app)
             await pilot.press("enter")  # no user
             await wait_for(pilot, lambda: any("Type the user name" in t for t in told))
             await pilot.press(*"sa", "enter")  # Enter in the user field: on to the password
@@ -258,9 +277,7 @@ async def test_the_client_list_scrolls_to_its_last_choice_at_80x24_and_after_a_r
     async with running("healthy-default") as lab:
         app = make_app(lab.address, record=False, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, question_of(app, "on-server"))
-            await pilot.press("down", "enter")
-            await wait_for(pilot, question_of(app, "client"))
+            await to_client_question(pilot, app, at_once=False)
             screen = app.screen
             assert isinstance(screen, QuestionScreen)
             choices = screen.query_one("#choices", OptionList)
@@ -284,12 +301,7 @@ async def test_the_login_form_fits_80x24_and_follows_a_resize() -> None:
     async with running("healthy-default") as lab:
         app = make_app(lab.address, record=False, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, question_of(app, "on-server"))
-            await pilot.press("down", "enter")
-            await wait_for(pilot, question_of(app, "client"))
-            await pilot.press("enter")
-            await wait_for(pilot, on(app, CredentialsScreen))
-            screen = app.screen
+            screen = await to_login(pilot, app)
             dialog = screen.query_one("#dialog")
             await pilot.pause(0.1)
             for selector in ("#user", "#password", "#login", "#integrated", "#keep"):
@@ -325,12 +337,7 @@ async def test_every_footer_key_shows_at_80_columns() -> None:
 
 
 async def test_copying_says_so_below_the_list_not_in_a_toast_over_it() -> None:
-    told: list[str] = []
-
-    def hook(message: Message) -> None:
-        if isinstance(message, Notify):
-            told.append(message.notification.message)
-
+    told, hook = notices()
     async with running("moved-port") as lab:
         app = make_app(lab.target, record=False, show_timings=False, timeout=1)
         async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
@@ -379,12 +386,7 @@ async def test_a_screenshot_goes_to_the_data_directory_without_downloads(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
-    told: list[str] = []
-
-    def hook(message: Message) -> None:
-        if isinstance(message, Notify):
-            told.append(message.notification.message)
-
+    told, hook = notices()
     app = make_app(record=False, show_timings=False)
     async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
         await wait_for(pilot, on(app, StartScreen))
