@@ -29,6 +29,7 @@ import pytest
 from tests.netutil import random_loopback
 from tui.exitcodes import ExitCode
 from tui.terminal import GONE_EXIT
+from tui.transcript.store import find_unfinished, resume_info
 
 REPO = Path(__file__).resolve().parent.parent
 SQLREACH = str(Path(sys.executable).parent / "sqlreach")
@@ -153,6 +154,9 @@ def test_the_wizard_ends_with_its_journal_closed_when_the_terminal_goes(
     (journal,) = journals(tmp_path)
     assert journal[-1]["type"] == "session-end"
     assert journal[-1]["status"] == "terminal-gone"
+    # closed, and still offered for resuming: it stopped before its verdict
+    (stopped,) = find_unfinished([tmp_path / "data" / "sqlreach" / "sessions"])
+    assert resume_info(stopped).steps_done[-1] == "Read the error you saw"
 
 
 # -- quitting while a server says nothing ------------------------------------------------------
