@@ -339,7 +339,8 @@ class SqlreachApp(App[None]):
         self.exit(return_code=GONE_EXIT)
 
     def gone_from_thread(self, reason: str) -> None:
-        self.call_later(self.terminal_gone, reason)  # post_message is thread-safe
+        self.gone = reason  # at once: the app may already be closing (Textual's input thread
+        self.call_later(self.terminal_gone, reason)  # can end it on EIO); thread-safe post
 
     def stuck(self, reason: str) -> None:
         """Still alive GRACE seconds after the terminal went away (a thread that will not
@@ -441,7 +442,7 @@ class SqlreachApp(App[None]):
 
     def on_unmount(self) -> None:
         self.keys.stop()
-        self.close_session("finished")
+        self.close_session("terminal-gone" if self.gone else "finished")
 
 
 def make_app(
