@@ -180,14 +180,11 @@ class KeyGate:
         return self.held or first.arrived < screen.shown_at + TYPE_AHEAD
 
     def double(self, item: Pending, screen: Screen[Any]) -> bool:
-        """The key that closed the last screen, again, typed before this screen showed (or
-        within DOUBLE_PRESS of the first): dropped, and the window moves on with it (a key
-        held down answers one question, not every one after it). Escape is never a double
-        press: twice means back twice (or back, then cancel)."""
+        """The key that closed the last screen, again, typed before this screen showed or
+        within DOUBLE_PRESS of the first. The window never moves on with a dropped key: Enter
+        pressed again a moment later, however fast the presses came, answers. Escape is never
+        a double press: twice means back twice (or back, then cancel)."""
         if self.closer is None or item.key in ("", "escape") or item.key != self.closer[0]:
             return False
         unseen = item.arrived < getattr(screen, "shown_at", 0.0)
-        if unseen or item.arrived - self.closer[1] < DOUBLE_PRESS:
-            self.closer = (item.key, item.arrived)
-            return True
-        return False
+        return unseen or item.arrived - self.closer[1] < DOUBLE_PRESS

@@ -57,6 +57,7 @@ async def to_client_question(pilot: Pilot[None], app: SqlreachApp, *, at_once: b
 async def to_login(pilot: Pilot[None], app: SqlreachApp) -> CredentialsScreen:
     """On to the login dialog, by pilot.press: a client, the client the target implies."""
     await to_client_question(pilot, app, at_once=False)
+    await settled(pilot)  # an Enter at once would be a double press of the one before
     await pilot.press("enter")
     await wait_for(pilot, on(app, CredentialsScreen))
     screen = app.screen

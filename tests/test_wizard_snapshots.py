@@ -105,7 +105,7 @@ def test_credentials_screen(snap_compare: Snap, lab: str, size: tuple[int, int])
             ),
         )
         if isinstance(app.screen, QuestionScreen):
-            await pilot.pause(0.05)
+            await pilot.pause(0.4)  # an Enter at once would be a double press (screens.keys)
             await pilot.press("enter")  # the client family the target implies
         await wait_for(pilot, on(app, CredentialsScreen))
         await pilot.pause(0.1)
@@ -146,7 +146,7 @@ async def _to_client_question(pilot: Pilot[None], app: SqlreachApp) -> None:
             and app.screen.step.id == "client"
         ),
     )
-    await pilot.pause(0.1)
+    await pilot.pause(0.4)  # then an Enter is an answer, not a double press (screens.keys)
 
 
 @pytest.mark.parametrize("lab", ["healthy-named"], indirect=True)
