@@ -60,6 +60,7 @@ async def to_login(pilot: Pilot[None], app: SqlreachApp) -> CredentialsScreen:
     await settled(pilot)  # an Enter at once would be a double press of the one before
     await pilot.press("enter")
     await wait_for(pilot, on(app, CredentialsScreen))
+    await settled(pilot)  # read before the next Enter, as a person would (screens.keys)
     screen = app.screen
     assert isinstance(screen, CredentialsScreen)
     return screen
