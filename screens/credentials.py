@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
+from screens.base import WizardDialog
 from tui.secret import Secret
 from tui.target import Origin, Source, Target
 
@@ -71,7 +71,14 @@ class CredentialLookup(Protocol):
     def unlock(self, target: Target, user: str | None, passphrase: Secret) -> Unlocked: ...
 
 
-class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
+COMPACT_BELOW = 34  # terminal rows: below this the form drops its borders, so all of it shows
+
+
+class CredentialsScreen(WizardDialog[CredentialsAnswer | None]):
+    """Opens with the focus already in the first field to fill (set while mounting, before
+    the key gate hands it any key), so that typing never replaces a user name filled in;
+    Enter in a field moves on to the next empty one, and logs in from the last."""
+
     BINDINGS = [Binding("escape", "skip", "Skip the login")]
 
     def __init__(self, target: Target, lookup: CredentialLookup | None = None) -> None:
@@ -90,6 +97,17 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
         self.file_users: list[str] = (
             lookup.kept_in_file(target) if lookup is not None and needs_password else []
         )
+        self.user = target.user or self.saved_user or next(iter(self.file_users), "")
+        self.known_password = target.password is not None or self.saved_password is not None
+        self.unlocking = False
+        self.empty_password_warned = False
+
+    def first_to_fill(self) -> str:
+        if self.file_users:
+            return "#unlock"
+        if not self.user and not self.target.integrated_security:
+            return "#user"
+        return "#password" if not self.target.integrated_security else "#login"
 
     @classmethod
     def for_target(cls, target: Target) -> CredentialsScreen:
@@ -97,9 +115,9 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
 
     def compose(self) -> ComposeResult:
         target = self.target
-        user = target.user or self.saved_user or next(iter(self.file_users), "")
-        has_password = target.password is not None or self.saved_password is not None
-        with VerticalScroll(id="dialog"):
+        user = self.user
+        has_password = self.known_password
+        with VerticalScroll(id="dialog", classes="login"):
             yield Static(Text(f"Log in to {target.data_source}", style="bold"))
             yield Static(Text("Enter logs in; escape skips the login.", style="dim"))
             if self.file_users:
@@ -144,7 +162,24 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
 
     def on_mount(self) -> None:
         self.query_one("#passphrase", Input).display = False
-        self.query_one("#unlock" if self.file_users else "#user", Input).focus()
+        self.fit()
+        # set_focus, not focus(): at once, before the key gate hands this screen any key
+        self.set_focus(self.query_one(self.first_to_fill()))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """At 80x24 the bordered form is taller than the screen (the keep-password choices
+        sat below it): compact fields there, bordered ones on taller terminals."""
+        compact = self.app.size.height < COMPACT_BELOW
+        self.set_class(compact, "compact")
+        for field in self.query(Input):
+            field.compact = compact
+        for button in self.query(Button):
+            button.compact = compact
+        self.query_one("#integrated", Checkbox).compact = compact
+        self.query_one("#keep", RadioSet).compact = compact
 
     @on(RadioSet.Changed, "#keep")
     def keep_changed(self, event: RadioSet.Changed) -> None:
@@ -158,6 +193,8 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
 
     def start_unlock(self) -> None:
         field = self.query_one("#unlock", Input)
+        if self.unlocking:  # Enter again while the file opens
+            return
         if not field.value:
             self.notify(
                 "Type the passphrase of the encrypted file, or the password below.",
@@ -166,6 +203,7 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
             return
         user = self.query_one("#user", Input).value.strip()
         field.disabled = True
+        self.unlocking = True
         self.query_one("#unlock-note", Static).update(Text("Opening the encrypted file…"))
         self.open_file(Secret(field.value), user if user in self.file_users else None)
 
@@ -182,6 +220,7 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
         self.app.call_from_thread(self.unlocked, result)
 
     def unlocked(self, result: Unlocked) -> None:
+        self.unlocking = False
         if not self.is_current:  # skipped (escape) while the file was being opened
             return
         field = self.query_one("#unlock", Input)
@@ -198,9 +237,35 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
     # -- the answer -------------------------------------------------------------------------
 
     @on(Button.Pressed, "#login")
-    @on(Input.Submitted, "#user, #password, #passphrase")
+    @on(Input.Submitted, "#passphrase")
     def log_in(self) -> None:
         self.submit()
+
+    @on(Input.Submitted, "#user")
+    def user_entered(self) -> None:
+        if self.query_one("#user", Input).value.strip() and not self.known_password:
+            password = self.query_one("#password", Input)
+            if not password.value:
+                password.focus()  # on to the password, rather than a login without one
+                return
+        self.submit()
+
+    @on(Input.Submitted, "#password")
+    def password_entered(self) -> None:
+        typed = self.query_one("#password", Input).value
+        integrated = self.query_one("#integrated", Checkbox).value
+        if typed or self.known_password or integrated or self.empty_password_warned:
+            self.submit()
+            return
+        if self.file_users and self.query_one("#unlock", Input).value:
+            self.submit()
+            return
+        self.empty_password_warned = True
+        self.notify(
+            "The password is empty: type it, or press Enter again to log in without one "
+            "(Escape skips the login).",
+            severity="warning",
+        )
 
     def submit(self, unlocked: Secret | None = None) -> None:
         user = self.query_one("#user", Input).value.strip()
@@ -227,7 +292,11 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
         else:
             password = self.saved_password
         if not integrated and not user:
-            self.notify("Give a user name, or choose Windows authentication.", severity="error")
+            self.notify(
+                "Type the user name (the SQL login), or choose Windows authentication.",
+                severity="error",
+            )
+            self.query_one("#user", Input).focus()
             return
         pressed = self.query_one("#keep", RadioSet).pressed_button
         keep = {"keep-keyring": "keyring", "keep-file": "file"}.get(
@@ -236,6 +305,7 @@ class CredentialsScreen(ModalScreen[CredentialsAnswer | None]):
         passphrase_text = self.query_one("#passphrase", Input).value
         if keep == "file" and not passphrase_text:
             self.notify("Type a passphrase for the encrypted file.", severity="error")
+            self.query_one("#passphrase", Input).focus()
             return
         self.dismiss(
             CredentialsAnswer(

@@ -7,20 +7,22 @@ Questions come back through the asker, which opens a modal and waits for the per
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Header, ListItem, ListView, Static
+from textual.widgets import Header, ListItem, ListView, Static
 from textual.worker import get_current_worker
 
+from screens.base import WizardScreen, footer
 from screens.credentials import CredentialsAnswer, CredentialsScreen
 from screens.question import QuestionScreen
 from screens.stepview import StepDetail, evidence_text, next_text, result_text
@@ -55,6 +57,15 @@ class Run:
     on_credentials: Callable[[CredentialsAnswer], None] | None = None
     credentials_screen: Callable[[Target], CredentialsScreen] | None = None
     show_timings: bool = True
+    on_back: Callable[[str], None] | None = None  # the journal: the person went back
+
+
+class GoBack(Exception):
+    """Escape on a question: the walk starts again and stops at the question before it."""
+
+    def __init__(self, step: str) -> None:
+        super().__init__(step)
+        self.step = step
 
 
 @dataclass
@@ -100,8 +111,13 @@ class EngineEvent(Message):
         self.event = event
 
 
-class DiagnosisScreen(Screen[Diagnosis | None]):
-    """Dismissed with the Diagnosis, or None when the person cancels."""
+class DiagnosisScreen(WizardScreen[Diagnosis | None]):
+    """Dismissed with the Diagnosis, or None when the person cancels.
+
+    While the walk runs, keys typed just after a dialog closed are held for the next dialog
+    (screens.keys: `shown_at`, `expects_dialog`); they never land here."""
+
+    TYPE_AHEAD = False
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -118,6 +134,10 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
         self.progress: list[ProbeLine] = []
         self.cancelled = False
         self.context: Context | None = None
+        self.walking = False
+        self.asked: list[tuple[str, str]] = []  # (step, answer) in the order the person gave
+        self.kept: dict[str, str] = {}  # answers kept when the person went back
+        self.again: dict[str, str] = {}  # the answer to highlight on a question asked again
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -125,7 +145,7 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
         with Horizontal(id="body"):
             yield ListView(id="steps")
             yield StepDetail(id="detail", progress=True)
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         self.title = "sqlreach"
@@ -135,28 +155,58 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
             self.set_interval(0.5, self.tick)
         self.walk()
 
+    def expects_dialog(self) -> bool:
+        return self.walking and not self.cancelled
+
     # -- the engine ----------------------------------------------------------------------------
 
-    @work(exclusive=True, group="diagnosis", exit_on_error=False)
+    @work(exclusive=True, group="diagnosis")
     async def walk(self) -> None:
         run = self.run_spec
 
         def keep(context: Context) -> None:
             self.context = context
 
+        self.walking = True
         try:
-            diagnosis = await start_run(
-                run.target,
-                run.options,
-                tree=run.tree,
-                asker=self.ask,
-                emit=self.emit,
-                on_context=keep,
-            )
+            while True:
+                options = replace(run.options, preset={**run.options.preset, **self.kept})
+                try:
+                    diagnosis = await start_run(
+                        run.target,
+                        options,
+                        tree=run.tree,
+                        asker=self.ask,
+                        emit=self.emit,
+                        on_context=keep,
+                    )
+                except GoBack as back:
+                    if run.on_back is not None:
+                        run.on_back(back.step)
+                    self.start_again()
+                    continue
+                break
         except asyncio.CancelledError:
-            self.show_cancelled()
+            with contextlib.suppress(NoMatches):  # the app closing: the widgets are gone
+                self.show_cancelled()
             raise
+        finally:
+            self.walking = False
         self.dismiss(diagnosis)
+
+    def start_again(self) -> None:
+        """Back one question: the answers before it are kept, the steps run again."""
+        last_step, last_answer = self.asked.pop()
+        self.again[last_step] = last_answer
+        self.kept = dict(self.asked)
+        self.asked = []
+        self.call_later(self.clear_view)  # after the old walk's events still queued here
+
+    def clear_view(self) -> None:
+        self.records = []
+        self.progress = []
+        self.query_one("#steps", ListView).clear()
+        self.query_one("#path", Static).update(path_picture(hop_states([])))
 
     def emit(self, event: Event) -> None:
         if self.run_spec.record is not None:
@@ -174,13 +224,17 @@ class DiagnosisScreen(Screen[Diagnosis | None]):
             if self.run_spec.on_credentials is not None:
                 self.run_spec.on_credentials(answer)
             return "login"
+        default = self.again.pop(step.id, default)
         chosen = await self.app.push_screen_wait(QuestionScreen(step, question, default))
-        if chosen is None:  # escape on a question stops the walk, as it does on this screen
+        if chosen is None and self.asked:  # escape: back to the question before this one
+            raise GoBack(self.asked[-1][0])
+        if chosen is None:  # escape on the first question stops the walk, as on this screen
             self.cancelled = True
             worker = get_current_worker()
             worker.cancel()
             await asyncio.sleep(0)  # the cancellation lands here
             raise asyncio.CancelledError
+        self.asked.append((step.id, chosen))
         return chosen
 
     # -- showing events --------------------------------------------------------------------

@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static, TextArea
+from textual.widgets import Header, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from screens.base import WizardScreen, footer
 from screens.text import describe_target
 from tui.knowledge.explain import explain
 from tui.knowledge.pasted import PastedError, read_pasted
@@ -49,7 +49,13 @@ class TargetInput(Input):
             self.post_message(self.Pasted(event.text))
 
 
-class StartScreen(Screen[StartRequest]):
+EMPTY_TARGET = (
+    "Type a server first: a name (db1), name\\instance (db1\\SALES), name,port "
+    "(db1,1433) or a whole connection string; then Enter."
+)
+
+
+class StartScreen(WizardScreen[StartRequest]):
     BINDINGS = [
         Binding("ctrl+r", "diagnose", "Diagnose", priority=True),
         Binding("f2", "toggle_error", "Error text"),
@@ -87,14 +93,14 @@ class StartScreen(Screen[StartRequest]):
                     *(Option(label, id=str(i)) for i, (label, _) in enumerate(self.suggestions)),
                     id="suggestions",
                 )
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         self.title = "sqlreach"
         self.sub_title = "from 'actively refused' to the root cause"
         if not self.take_error_text(self.initial):
             self.show_parse(self.initial)
-        self.query_one("#target", Input).focus()
+        self.set_focus(self.query_one("#target", Input))
 
     @on(Input.Changed, "#target")
     def target_changed(self, event: Input.Changed) -> None:
@@ -192,6 +198,11 @@ class StartScreen(Screen[StartRequest]):
     @on(Input.Submitted, "#target")
     def action_diagnose(self) -> None:
         text = self.query_one("#target", Input).value
+        if not text.strip():  # Enter on an empty box: say what to type, where the eye is
+            self.query_one("#parse", Static).update(Text(EMPTY_TARGET, style="bold yellow"))
+            self.app.bell()
+            self.query_one("#target", Input).focus()
+            return
         if not self.show_parse(text):
             self.query_one("#target", Input).focus()
             return

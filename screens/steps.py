@@ -10,9 +10,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import Footer, Header, ListItem, ListView, Static
+from textual.widgets import Header, ListItem, ListView, Static
 
+from screens.base import WizardScreen, footer
 from screens.stepview import StepDetail, evidence_text, next_text, result_text
 from screens.text import path_picture, step_line
 from tui.engine.model import Step, StepRecord
@@ -21,12 +21,13 @@ from tui.render.path import states_of
 from tui.safe.sanitise import visible
 
 
-class StepsScreen(Screen[None]):
+class StepsScreen(WizardScreen[None]):
     """Read-only: going back through the path never re-runs a probe."""
 
+    TYPE_AHEAD = False
     BINDINGS = [
-        Binding("escape", "close", "Back to the verdict"),
-        Binding("w", "toggle_why", "Why this matters"),
+        Binding("escape", "close", "Back"),
+        Binding("w", "toggle_why", "Why"),
         Binding("e", "toggle_evidence", "Evidence"),
     ]
 
@@ -53,7 +54,7 @@ class StepsScreen(Screen[None]):
                 id="steps",
             )
             yield StepDetail(id="detail")
-        yield Footer()
+        yield footer()
 
     def on_mount(self) -> None:
         self.title = "sqlreach: the steps walked"

@@ -9,21 +9,25 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from screens.base import WizardDialog
 from tui.transcript.export import export
 from tui.transcript.journal import Journal, TranscriptError
 from tui.transcript.store import read_session
 
 
-class TranscriptScreen(ModalScreen[None]):
+class TranscriptScreen(WizardDialog[None]):
+    """Each export is written once per opening of the dialog: a second press of the same
+    button (Enter twice) says where the first one went instead of writing again."""
+
     BINDINGS = [Binding("escape", "close", "Close")]
 
     def __init__(self, journal: Journal | None, note: str | None = None) -> None:
         super().__init__()
         self.journal = journal
         self.note = note
+        self.exported: dict[str, Path] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -47,10 +51,16 @@ class TranscriptScreen(ModalScreen[None]):
 
     @on(Input.Submitted, "#note")
     def add_note(self, event: Input.Submitted) -> None:
-        if self.journal is not None and event.value.strip():
-            self.journal.note(event.value.strip())
-            event.input.value = ""
-            self.notify("Note added to the transcript.")
+        if self.journal is None:
+            return
+        if not event.value.strip():
+            self.query_one("#exported", Static).update(
+                Text("Type a note first (what you tried, who you asked), then Enter.")
+            )
+            return
+        self.journal.note(event.value.strip())
+        event.input.value = ""
+        self.query_one("#exported", Static).update("Note added to the transcript.")
 
     @on(Button.Pressed, "#md")
     @on(Button.Pressed, "#html")
@@ -59,6 +69,9 @@ class TranscriptScreen(ModalScreen[None]):
         if self.journal is None or event.button.id is None:
             return
         fmt = event.button.id
+        if fmt in self.exported:
+            self.query_one("#exported", Static).update(f"Already exported to {self.exported[fmt]}")
+            return
         destination = self.journal.path.with_suffix(
             {"md": ".md", "html": ".html", "json": ".json"}[fmt]
         )
@@ -68,6 +81,7 @@ class TranscriptScreen(ModalScreen[None]):
         except TranscriptError as error:
             self.query_one("#exported", Static).update(Text(str(error), style="red"))
             return
+        self.exported[fmt] = Path(written)
         self.query_one("#exported", Static).update(Text(f"Exported to {written}"))
 
     @on(Button.Pressed, "#close")

@@ -15,10 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from screens.base import WizardScreen, footer
 from screens.text import PLATFORM_NAMES, fix_commands, path_picture, platform_order
 from tui.engine.walk import Diagnosis
 from tui.render.path import states_of
@@ -45,14 +45,19 @@ def changes(before: Diagnosis, after: Diagnosis) -> Change:
     return Change(before.verdict.root_cause.value, after.verdict.root_cause.value, tuple(moved))
 
 
-class VerdictScreen(Screen[None]):
+class VerdictScreen(WizardScreen[None]):
+    """Letters are actions here: keys typed ahead for a dialog that never came are dropped
+    (TYPE_AHEAD), never taken as a copy or a new target. Footer labels are short so that
+    every key shows at 80 columns (help, F1, says each in full)."""
+
+    TYPE_AHEAD = False
     BINDINGS = [
-        Binding("c", "copy", "Copy command"),
-        Binding("p", "platform", "Other platform"),
-        Binding("r", "rerun", "I applied a fix: run again"),
-        Binding("s", "steps", "Steps walked"),
+        Binding("c", "copy", "Copy"),
+        Binding("p", "platform", "Platform"),
+        Binding("r", "rerun", "Run again"),
+        Binding("s", "steps", "Steps"),
         Binding("t", "transcript", "Transcript"),
-        Binding("n", "new_target", "New target"),
+        Binding("n", "new_target", "New"),
     ]
 
     class Rerun(Message):
@@ -88,6 +93,7 @@ class VerdictScreen(Screen[None]):
         self.previous = previous
         self.show_timings = show_timings
         self.platforms = platform_order()
+        self.copied = ""
         self.platform_index = 0
         self.commands: list[tuple[str, str]] = []  # (fix id, command) per option
 
@@ -100,7 +106,8 @@ class VerdictScreen(Screen[None]):
             yield Static(id="verdict-path")
         yield Static(id="platform")
         yield OptionList(id="fixes")
-        yield Footer()
+        yield Static(id="copied")
+        yield footer()
 
     def on_mount(self) -> None:
         diagnosis = self.diagnosis
@@ -128,6 +135,9 @@ class VerdictScreen(Screen[None]):
         else:
             self.query_one("#change", Static).display = False
         self.show_fixes()
+        self.query_one("#copied", Static).update(
+            Text("↑↓ a command · c or Enter copies it", style="dim") if self.commands else ""
+        )
         self.query_one("#fixes", OptionList).focus()
         self.call_after_refresh(self.capture)
 
@@ -195,7 +205,13 @@ class VerdictScreen(Screen[None]):
         fix_id, command = chosen
         self.app.copy_to_clipboard(command)
         self.post_message(self.Copied(command, fix_id))
-        self.notify("Copied to the clipboard (OSC 52: works over SSH in terminals that allow it).")
+        # on a line of its own below the list, never a toast over the command just copied
+        first = command.splitlines()[0] if command else ""
+        shown = first if len(first) <= 40 else first[:39] + "…"
+        copied = self.query_one("#copied", Static)
+        copied.update(
+            Text.assemble(("Copied: ", "bold green"), shown, (" (OSC 52, over SSH too)", "dim"))
+        )
 
     @on(OptionList.OptionSelected, "#fixes")
     def copy_selected(self) -> None:

@@ -106,7 +106,7 @@ def test_credentials_screen(snap_compare: Snap, lab: str, size: tuple[int, int])
             ),
         )
         if isinstance(app.screen, QuestionScreen):
-            await pilot.pause(0.05)
+            await pilot.pause(0.4)  # an Enter at once would be a double press (screens.keys)
             await pilot.press("enter")  # the client family the target implies
         await wait_for(pilot, on(app, CredentialsScreen))
         await pilot.pause(0.1)
@@ -136,3 +136,59 @@ def test_step_screen_while_a_probe_waits(
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=size, run_before=until_waiting)
+
+
+async def _to_client_question(pilot: Pilot[None], app: SqlreachApp) -> None:
+    await wait_for(pilot, on(app, QuestionScreen))
+    await pilot.press("down", "enter")  # not on the server
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, QuestionScreen)
+            and app.screen.is_attached
+            and app.screen.step.id == "client"
+        ),
+    )
+    await pilot.pause(0.4)  # then an Enter is an answer, not a double press (screens.keys)
+
+
+@pytest.mark.parametrize("lab", ["healthy-named"], indirect=True)
+def test_client_question_at_80x24_scrolled_to_its_last_choice(snap_compare: Snap, lab: str) -> None:
+    """Every client reachable at 80x24: End highlights the last one, and the list scrolls to it
+    (it once sat below the dialog's edge, highlighted but hidden)."""
+    app = app_for(lab.split(";")[0])
+
+    async def to_the_end(pilot: Pilot[None]) -> None:
+        await _to_client_question(pilot, app)
+        await pilot.press("end")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=to_the_end)
+
+
+@pytest.mark.parametrize("lab", ["healthy-named"], indirect=True)
+def test_login_at_80x24_with_the_user_filled_in(snap_compare: Snap, lab: str) -> None:
+    """The whole form shows at 80x24 (the keep-password choices too), and with the user filled
+    in the cursor waits in the password field."""
+    app = app_for(lab.split(";")[0] + ";User ID=sa")
+
+    async def to_login(pilot: Pilot[None]) -> None:
+        await _to_client_question(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, on(app, CredentialsScreen))
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=to_login)
+
+
+@pytest.mark.parametrize("lab", ["moved-port"], indirect=True)
+def test_verdict_at_80x24_after_a_copy(snap_compare: Snap, lab: str) -> None:
+    """The copy is confirmed on a line below the fixes, never in a toast over the command."""
+    app = app_for(lab)
+
+    async def copy(pilot: Pilot[None]) -> None:
+        await to_verdict(pilot, app)
+        await pilot.press("down", "down", "down", "c")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=copy)

@@ -61,6 +61,14 @@ def screen(socket_name: str) -> str:
     ).stdout
 
 
+def still_shown(socket_name: str, text: str) -> bool:
+    """`text` is on the pane; False once the program and with it the tmux session ended."""
+    try:
+        return text in screen(socket_name)
+    except subprocess.CalledProcessError:
+        return False
+
+
 def send(socket_name: str, *keys: str) -> None:
     subprocess.run(["tmux", "-L", socket_name, "send-keys", "-t", "t", *keys], check=True)
 
@@ -101,7 +109,7 @@ def test_the_real_program_in_tmux(tmp_path: Path) -> None:
         send(session, "Escape")
         send(session, "C-q")
         deadline = time.monotonic() + 10
-        while "Root cause" in screen(session) and time.monotonic() < deadline:
+        while still_shown(session, "Root cause") and time.monotonic() < deadline:
             time.sleep(0.1)
     journals = list((tmp_path / "data" / "sqlreach" / "sessions").glob("*.jsonl"))
     assert len(journals) == 1 and b'"WRONG_PORT"' in journals[0].read_bytes()

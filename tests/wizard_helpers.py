@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
@@ -73,3 +75,30 @@ async def to_verdict(
 
 def shown(screen: Screen[Any], selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
+
+
+def burst(app: SqlreachApp, *keys: str) -> None:
+    """Keys as a terminal delivers a burst over SSH: all queued at once, with no pause for the
+    app to handle one before the next arrives (pilot.press waits for idle between keys)."""
+    driver = app._driver
+    assert driver is not None
+    for key in keys:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        character = key if len(key) == 1 else {"enter": "\r", "tab": "\t"}.get(key)
+        event = events.Key(name, character)
+        event.set_sender(app)
+        driver.send_message(event)
+
+
+async def settled(pilot: Pilot[None], seconds: float = 0.6) -> None:
+    """Long enough for a burst to be handled (and for a wrong second answer to show)."""
+    await pilot.pause(seconds)
+
+
+def question_of(app: SqlreachApp, step: str) -> Callable[[], bool]:
+    """The question of step `step` is on screen, composed."""
+    return lambda: (
+        isinstance(app.screen, QuestionScreen)
+        and app.screen.step.id == step
+        and bool(app.screen.query("#choices"))
+    )

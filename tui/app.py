@@ -3,25 +3,31 @@ journal and the credential store. Screens render and ask; this module decides wh
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
 import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NoReturn
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import WorkerFailed
 
 from screens.credentials import CredentialsAnswer, CredentialsScreen, Unlocked
 from screens.diagnosis import DiagnosisScreen, Run
 from screens.help import HelpScreen
+from screens.keys import URGENT, KeyGate
 from screens.palette import SqlreachCommands
 from screens.start import StartRequest, StartScreen
 from screens.steps import StepsScreen
 from screens.transcript import TranscriptScreen
 from screens.verdict import VerdictScreen
+from tui.crash import save_report
 from tui.engine.settings import Settings
 from tui.engine.walk import Diagnosis, Tree
 from tui.exitcodes import ExitCode
@@ -30,6 +36,7 @@ from tui.platforms import current
 from tui.run import RunOptions
 from tui.secret import PLACEHOLDER, Secret
 from tui.target import Target, TargetError, parse_target
+from tui.terminal import GONE_EXIT, TerminalWatch, no_terminal_reason, served
 from tui.transcript.journal import Journal, TranscriptError
 from tui.transcript.store import find_unfinished, list_sessions, resume_info, start_session
 
@@ -122,6 +129,7 @@ class Session:
     """One target's run(s): its journal, what the person typed, the last verdict."""
 
     target: Target
+    text: str  # as the person typed it: the start screen offers it again after a cancel
     error_text: str | None
     journal: Journal | None
     journal_note: str | None
@@ -138,6 +146,7 @@ class SqlreachApp(App[None]):
     COMMANDS = App.COMMANDS | {SqlreachCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("f1", "help", "Help"),
     ]
 
@@ -167,6 +176,10 @@ class SqlreachApp(App[None]):
         self.settings = settings or Settings()
         self.credential_lookup = credential_lookup
         self.session: Session | None = None
+        self.secrets: list[Secret] = []  # every secret seen: scrubbed from a crash report
+        self.crash: BaseException | None = None
+        self.gone: str | None = None  # why the terminal went away, when it did
+        self.keys = KeyGate(self, self.deliver_key)
 
     @property
     def decision_tree(self) -> Tree:
@@ -182,9 +195,24 @@ class SqlreachApp(App[None]):
         else:
             self.show_start()
 
+    # -- keys: in order, each after the last one's effects (screens/keys.py) -----------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            isinstance(event, events.Key | events.Paste)
+            and not event.is_forwarded
+            and not (isinstance(event, events.Key) and event.key in URGENT)
+        ):
+            self.keys.put(event)
+            return
+        await super().on_event(event)
+
+    async def deliver_key(self, event: events.Key | events.Paste) -> None:
+        await super().on_event(event)
+
     # -- the flow ------------------------------------------------------------------------------
 
-    def show_start(self, notice: str | None = None) -> None:
+    def show_start(self, notice: str | None = None, initial: str | None = None) -> None:
         suggestions = list(self.suggestions)
         if self.record and self.sessions_dir is None:
             for session in find_unfinished()[-1:]:
@@ -198,7 +226,8 @@ class SqlreachApp(App[None]):
             recent = {s.target_text: s for s in list_sessions()[-20:] if s.finished}
             suggestions += [(f"Recent: {text}", text) for text in list(recent)[-5:]]
         self.push_screen(
-            StartScreen(self.target_text or "", tuple(suggestions), notice), self.begin
+            StartScreen(initial or self.target_text or "", tuple(suggestions), notice),
+            self.begin,
         )
 
     def begin(self, request: StartRequest | None) -> None:
@@ -211,10 +240,12 @@ class SqlreachApp(App[None]):
             return
         if target.password is not None and target.password.reveal() == PLACEHOLDER:
             target = target.replace(password=None)  # a transcript's redacted password
+        if target.password is not None:
+            self.secrets.append(target.password)
         journal, note = self.open_journal(target)
         if journal is not None and request.error_text:
             journal.error_text(request.error_text)
-        self.session = Session(target, request.error_text, journal, note)
+        self.session = Session(target, request.target_text, request.error_text, journal, note)
         self.diagnose()
 
     def open_journal(self, target: Target) -> tuple[Journal | None, str | None]:
@@ -241,15 +272,22 @@ class SqlreachApp(App[None]):
                 settings=replace(self.settings, error_text=session.error_text),
             ),
             record=session.journal.record if session.journal else None,
+            on_back=self.went_back,
             on_credentials=self.remember_credentials,
             credentials_screen=lambda target: CredentialsScreen(target, self.credential_lookup),
             show_timings=self.show_timings,
         )
         self.push_screen(DiagnosisScreen(run), self.diagnosed)
 
+    def went_back(self, step: str) -> None:
+        """Escape on a question: the walk starts again up to the question before it."""
+        if self.session is not None and self.session.journal is not None:
+            self.session.journal.write("back", step=step)
+
     def remember_credentials(self, answer: CredentialsAnswer) -> None:
         assert self.session is not None
         self.session.credentials = answer
+        self.secrets += [s for s in (answer.password, answer.passphrase) if s is not None]
         if self.session.journal is not None:
             self.session.journal.add_secret(answer.password)
             self.session.journal.add_secret(answer.passphrase)
@@ -264,7 +302,7 @@ class SqlreachApp(App[None]):
                 self.push_screen(VerdictScreen(session.last, None, self.show_timings))
             else:
                 self.close_session("cancelled")
-                self.show_start("The diagnosis was cancelled.")
+                self.show_start("The diagnosis was cancelled.", initial=session.text)
             return
         previous = session.last
         session.last = diagnosis
@@ -282,6 +320,57 @@ class SqlreachApp(App[None]):
     def close_session(self, status: str) -> None:
         if self.session is not None and self.session.journal is not None:
             self.session.journal.close(status)
+
+    # -- the terminal gone, or sqlreach itself failing -----------------------------------------
+
+    def terminal_gone(self, reason: str) -> None:
+        """The terminal went away: the journal is closed first, then the app exits."""
+        self.gone = reason
+        self.keys.stop()
+        self.close_session("terminal-gone")
+        self.exit(return_code=GONE_EXIT)
+
+    def gone_from_thread(self, reason: str) -> None:
+        self.gone = reason  # at once: the app may already be closing (Textual's input thread
+        self.call_later(self.terminal_gone, reason)  # can end it on EIO); thread-safe post
+
+    def stuck(self, reason: str) -> None:
+        """Still alive GRACE seconds after the terminal went away (a thread that will not
+        end, a write to the dead terminal that blocks): the journal is closed here, and the
+        process ends."""
+        self.gone = reason
+        with contextlib.suppress(Exception):
+            self.close_session("terminal-gone")
+        os._exit(GONE_EXIT)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A bug: remembered for the crash report (run_wizard saves it, secret-free), the
+        journal closed as crashed; Textual then exits (and the pilot re-raises it in tests)."""
+        if self.crash is None:
+            self.crash = error.error if isinstance(error, WorkerFailed) else error
+            with contextlib.suppress(Exception):
+                self.close_session("crashed")
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Textual's own report is a traceback with local variables (passwords among them):
+        never built; the crash report replaces it."""
+        self.bell()
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        if self.crash is None:
+            super()._print_error_renderables()
+        self._exit_renderables.clear()
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """Screenshots go to ~/Downloads when it exists (Textual's choice), else to sqlreach's
+        data directory (servers seldom have a Downloads folder); Textual says where."""
+        if path is None and not self.is_web:
+            path = str(screenshot_directory())
+        return super().deliver_screenshot(filename, path, time_format)
 
     # -- what the verdict screen asks for --------------------------------------------------
 
@@ -344,7 +433,8 @@ class SqlreachApp(App[None]):
             self.on_verdict_screen_show_steps()
 
     def on_unmount(self) -> None:
-        self.close_session("finished")
+        self.keys.stop()
+        self.close_session("terminal-gone" if self.gone else "finished")
 
 
 def make_app(
@@ -376,16 +466,71 @@ def make_app(
     )
 
 
+def screenshot_directory() -> Path:
+    """~/Downloads when it exists, else an owner-only folder in sqlreach's data directory."""
+    import platformdirs
+
+    downloads = platformdirs.user_downloads_path()
+    if downloads.is_dir():
+        return downloads
+    folder = Path(platformdirs.user_data_dir("sqlreach")) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
 def run_wizard(
     target_text: str | None = None,
     suggestions: Sequence[tuple[str, str]] | None = None,
     error_text: str | None = None,
     timeout: float = 3.0,
+    settings: Settings | None = None,
 ) -> int:
-    make_app(
-        target_text, suggestions=suggestions or (), error_text=error_text, timeout=timeout
-    ).run()
-    return 0
+    """The wizard in this terminal (`settings`: the lab's own DNS server, for its names). Exit
+    codes: 0 when the person quits, 2 with no terminal,
+    3 when sqlreach itself failed (the report's place is printed), 129 when the terminal went
+    away (the journal is closed first)."""
+    problem = no_terminal_reason()
+    if problem:
+        sys.stderr.write(f"sqlreach: {problem}\n")
+        return ExitCode.USAGE
+    run_app(
+        make_app(
+            target_text,
+            suggestions=suggestions or (),
+            error_text=error_text,
+            timeout=timeout,
+            settings=settings,
+        )
+    )
+
+
+def run_app(app: SqlreachApp) -> NoReturn:
+    """Run `app` in this terminal, watched for the terminal going away, and end the process
+    with the wizard's exit code."""
+    watch = None if served() else TerminalWatch(app.gone_from_thread, app.stuck).start()
+    try:
+        app.run()
+    finally:
+        if watch is not None:
+            watch.stop()
+    code: int = ExitCode.OK
+    if app.crash is not None:
+        sys.stderr.write(save_report(app.crash, app.secrets).message())
+        code = ExitCode.CRASH
+    elif app.gone is not None:
+        code = GONE_EXIT
+    end_process(code)
+
+
+def end_process(code: int) -> NoReturn:
+    """The journal is closed and the terminal restored: end here, without the interpreter's
+    teardown, which waits for every worker thread (a resolver or a driver stuck in a call it
+    cannot be woken from) and takes most of a second with Textual loaded (measured on a busy
+    machine). Quitting is never held up by what a server does."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 SERVE_MISSING: Final = (

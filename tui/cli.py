@@ -24,6 +24,33 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(ExitCode.USAGE)
 
 
+MAX_TIMEOUT = 600.0
+
+
+def _seconds(text: str) -> float:
+    """--timeout, for every command: seconds, more than 0 and at most 600 (a negative value
+    once gave the wizard a false PORT_FILTERED; 'nan' and 'inf' are refused too)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 < value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_TIMEOUT:.0f} seconds, not {text}"
+        )
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (1 to 65535)")
+    return value
+
+
 def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     check = commands.add_parser(
         "check",
@@ -36,7 +63,7 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
     output.add_argument("--json", action="store_true", help="print one JSON object")
     output.add_argument("--markdown", action="store_true", help="print Markdown for a ticket")
     check.add_argument(
-        "--timeout", type=float, default=3.0, metavar="S", help="per-probe timeout in seconds"
+        "--timeout", type=_seconds, default=3.0, metavar="S", help="per-probe timeout in seconds"
     )
     check.add_argument("--user", help="log in as this user (overrides the connection string)")
     check.add_argument(
@@ -108,10 +135,6 @@ def _add_check(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 def _run_check(args: argparse.Namespace) -> int:
     from tui.commands.check import CheckOptions, run_check
-
-    if not 0 < args.timeout <= 600:
-        sys.stderr.write("sqlreach: error: --timeout must be between 0 and 600 seconds\n")
-        return ExitCode.USAGE
     from tui.steps.tree import Answers
 
     answers = Answers(
@@ -241,6 +264,13 @@ def _add_lab(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
     lab.add_argument("words", nargs="*", metavar="list | start NAME… | NAME…")
     lab.add_argument("--address", help="loopback address to serve on (one scenario)")
+    lab.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=3.0,
+        metavar="S",
+        help="per-probe timeout in seconds, for the wizard on the lab",
+    )
     lab.set_defaults(run=_run_lab)
 
 
@@ -252,7 +282,10 @@ def _run_lab(args: argparse.Namespace) -> int:
         return command.run_list(sys.stdout)
     if words[:1] == ["start"]:
         return command.run_start(words[1:], args.address, sys.stdout)
-    return command.run_wizard_on_lab(words, sys.stdout, args.address)
+    problem = _no_terminal()  # before the lab starts (run_wizard checks again, for itself)
+    if problem:
+        return problem
+    return command.run_wizard_on_lab(words, sys.stdout, args.address, timeout=args.timeout)
 
 
 def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -272,7 +305,7 @@ def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="targets in flight at once (capped by the descriptor limit)",
     )
     scan.add_argument(
-        "--timeout", type=float, default=3.0, metavar="S", help="per-probe timeout in seconds"
+        "--timeout", type=_seconds, default=3.0, metavar="S", help="per-probe timeout in seconds"
     )
     scan.add_argument(
         "--dns-server",
@@ -285,11 +318,8 @@ def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
 def _run_scan(args: argparse.Namespace) -> int:
     from tui.commands.scan import run_scan
 
-    if args.concurrency < 1 or not 0 < args.timeout <= 600:
-        sys.stderr.write(
-            "sqlreach: error: --concurrency must be 1 or more and --timeout "
-            "between 0 and 600 seconds\n"
-        )
+    if args.concurrency < 1:
+        sys.stderr.write("sqlreach: error: --concurrency must be 1 or more\n")
         return ExitCode.USAGE
     return run_scan(
         args.file,
@@ -314,14 +344,14 @@ def build_parser() -> tuple[_Parser, _Parser]:
     wizard.add_argument("target", nargs="?", help="server name or connection string to diagnose")
     wizard.add_argument("--error", metavar="TEXT", help="the error message you saw")
     wizard.add_argument(
-        "--timeout", type=float, default=3.0, metavar="S", help="per-probe timeout in seconds"
+        "--timeout", type=_seconds, default=3.0, metavar="S", help="per-probe timeout in seconds"
     )
     wizard.add_argument(
         "--serve",
         action="store_true",
         help="serve the wizard to a browser (the probes run on this machine, not the visitor's)",
     )
-    wizard.add_argument("--port", type=int, default=8000, help="port for --serve (default 8000)")
+    wizard.add_argument("--port", type=_port, default=8000, help="port for --serve (default 8000)")
     wizard.set_defaults(run=_run_wizard)
 
     commands = _Parser(prog="sqlreach")
@@ -333,6 +363,17 @@ def build_parser() -> tuple[_Parser, _Parser]:
     _add_lab(sub)
     _add_scan(sub)
     return wizard, commands
+
+
+def _no_terminal() -> int:
+    """Exit 2 with a sentence when the wizard has no terminal to draw on (0: there is one)."""
+    from tui.terminal import no_terminal_reason
+
+    problem = no_terminal_reason()
+    if problem:
+        sys.stderr.write(f"sqlreach: {problem}\n")
+        return ExitCode.USAGE
+    return 0
 
 
 COMMANDS = frozenset({"check", "explain", "transcripts", "creds", "lab", "scan"})
@@ -356,3 +397,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("sqlreach: interrupted\n")
         return 130
+    except Exception as error:  # a bug: one line, a secret-free report, its own exit code
+        from tui.crash import save_report
+
+        report = save_report(error, _secrets_in(args))
+        sys.stderr.write(report.message())
+        return ExitCode.CRASH
+
+
+def _secrets_in(args: argparse.Namespace) -> list[str]:
+    """The secrets this process was given (the report's scrub removes them): the values of
+    the environment variables named by --password-env and --passphrase-env."""
+    import os
+
+    names = [getattr(args, "password_env", None), getattr(args, "passphrase_env", None)]
+    return [os.environ[name] for name in names if name and os.environ.get(name)]

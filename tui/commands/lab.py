@@ -248,22 +248,28 @@ def _lab_names(servers: Sequence[LabServer]) -> Settings | None:
     return Settings(dns=dns_settings(str(named[0].dns_server)))
 
 
-def run_wizard_on_lab(names: Sequence[str], out: TextIO, address: str | None = None) -> int:
+def run_wizard_on_lab(
+    names: Sequence[str], out: TextIO, address: str | None = None, timeout: float = 3.0
+) -> int:
     items = _placed(names, address, out)
     if items is None:
         return 2
     try:
         with BackgroundLab(items) as lab:
             _trust_lab_ca(lab.servers)
-            from tui.app import make_app
+            from tui.app import run_wizard
 
             suggestions = [
                 (f"{server.scenario.name}: {server.scenario.title}", server.target)
                 for server in lab.servers
             ]
             first = suggestions[0][1] if len(items) == 1 else None
-            make_app(first, suggestions=suggestions, settings=_lab_names(lab.servers)).run()
-            return 0
+            return run_wizard(
+                target_text=first,
+                suggestions=suggestions,
+                timeout=timeout,
+                settings=_lab_names(lab.servers),
+            )
     except OSError as error:
         out.write(cannot_listen(error, items))
         return 1

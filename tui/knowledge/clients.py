@@ -450,7 +450,13 @@ FAMILIES: Final[tuple[Family, ...]] = (
 
 BY_ID: Final[Mapping[str, Family]] = {family.id: family for family in FAMILIES}
 AUTO: Final = "auto"
+# SSMS is not a driver: it connects through Microsoft.Data.SqlClient (the SSMS 21 release notes
+# in MicrosoftDocs/sql-docs, "Drivers: Updated Microsoft.Data.SqlClient (MDS) to version 5.1.6");
+# its connection dialog's Encrypt choice then acts as Encrypt= does.
+SSMS: Final = "ssms"
+SSMS_LABEL: Final = "SQL Server Management Studio (SSMS): connects with Microsoft.Data.SqlClient"
 ALIASES: Final[Mapping[str, str]] = {
+    SSMS: "sqlclient4",
     "mssql-python": "odbc18",
     "msodbcsql18": "odbc18",
     "msodbcsql17": "odbc17",
@@ -512,7 +518,9 @@ class Inference:
 
 def infer(target: Target, stated: str | None = None) -> Inference:
     if stated and stated != AUTO:
-        family = BY_ID[stated]
+        family = BY_ID[ALIASES.get(stated, stated)]
+        if stated == SSMS:
+            return Inference((family,), "SSMS, which connects with Microsoft.Data.SqlClient", True)
         return Inference((family,), f"stated with --client {stated}", True)
     driver = (target.driver or "").strip("{} ").casefold()
     if driver:

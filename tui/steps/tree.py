@@ -18,7 +18,7 @@ from tui.engine.model import Choice, Conclude, Next, Question, Step
 from tui.engine.walk import Tree
 from tui.knowledge.causes import Hop
 from tui.knowledge.causes import RootCause as R
-from tui.knowledge.clients import AUTO, FAMILIES
+from tui.knowledge.clients import AUTO, FAMILIES, SSMS, SSMS_LABEL
 from tui.steps import (
     browser,
     dac,
@@ -668,12 +668,17 @@ STEPS: Final[tuple[Step, ...]] = (
             prompt="Which client will connect to this server?",
             choices=(
                 Choice(AUTO, "Work it out from the connection string"),
+                Choice(SSMS, SSMS_LABEL),
                 *(Choice(family.id, family.name) for family in FAMILIES),
             ),
             flag="--client NAME",
             default=tls.default_client,
         ),
-        outcomes={AUTO: Next(S.TLS), **{family.id: Next(S.TLS) for family in FAMILIES}},
+        outcomes={
+            AUTO: Next(S.TLS),
+            SSMS: Next(S.TLS),
+            **{family.id: Next(S.TLS) for family in FAMILIES},
+        },
     ),
     Step(
         id=S.TLS,

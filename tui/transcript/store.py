@@ -25,6 +25,7 @@ from tui.target import Target
 from tui.transcript.journal import Environment, Journal, TranscriptError, new_session_id
 
 MAX_JOURNAL_BYTES: Final = 64 * 1024 * 1024
+INTERRUPTED: Final = frozenset({"terminal-gone", "crashed"})  # session-end statuses to resume
 
 
 def default_directory() -> Path:
@@ -217,6 +218,13 @@ class Session:
     def finished(self) -> bool:
         return any(e.get("type") == "session-end" for e in self.events)
 
+    @property
+    def interrupted(self) -> bool:
+        """Stopped before its verdict, and not by the person: never closed (killed), or
+        closed because the terminal went away or sqlreach failed."""
+        ends = self.of_type("session-end")
+        return self.verdict is None and (not ends or ends[-1].get("status") in INTERRUPTED)
+
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("type") == kind]
 
@@ -297,7 +305,7 @@ def find_session(session_id: str, directories: list[Path] | None = None) -> Sess
 
 def find_unfinished(directories: list[Path] | None = None) -> list[Session]:
     """Sessions that never reached their end: the wizard offers to resume the newest."""
-    return [s for s in list_sessions(directories) if not s.finished and s.start]
+    return [s for s in list_sessions(directories) if s.interrupted and s.start]
 
 
 @dataclass(frozen=True)
