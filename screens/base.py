@@ -32,9 +32,12 @@ class WizardScreen(Screen[ResultT]):
         super().__init__(name=name, id=id, classes=classes)
         self.answered = False
         self.shown_at = time.monotonic()  # when it last became the current screen
+        self.first_shown_at: float | None = None  # when it first did
 
     def on_screen_resume(self) -> None:
         self.shown_at = time.monotonic()
+        if self.first_shown_at is None:
+            self.first_shown_at = self.shown_at
 
     def dismiss(self, result: ResultT | None = None) -> AwaitComplete:
         if self.answered or self not in self.app.screen_stack:

@@ -170,9 +170,25 @@ class KeyGate:
                 self.pending.clear()
                 self.held = False
                 return None
+            if not accepts_type_ahead(screen) and self.typed_before(screen):
+                continue  # typed before it showed (the walk outran the keys): not for it
             self.held = False
             return screen
         return None
+
+    def typed_before(self, screen: Screen[Any]) -> bool:
+        """Drop the keys typed before `screen` first showed, but quitting: a screen whose
+        letters are actions (the verdict) takes none typed ahead, even when the walk was too
+        quick for them to be held. (Keys typed while a dialog over it was open, once it had
+        shown, are for it: Escape, then N, closes the dialog and starts a new target.)"""
+        shown = getattr(screen, "first_shown_at", None)
+        dropped = False
+        while self.pending and shown is not None and self.pending[0].arrived < shown:
+            if self.pending[0].key in URGENT:
+                break
+            self.pending.popleft()
+            dropped = True
+        return dropped
 
     def holds(self, screen: TypeAheadHolder, first: Pending) -> bool:
         if first.key in ("escape", *URGENT) or not screen.expects_dialog():
