@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tui.commands.scan import OPEN_MAX_MACOS, UNBOUNDED, raise_descriptor_limit
+from tui.probes.limits import OPEN_MAX_MACOS, UNBOUNDED, raise_descriptor_limit
 
 INFINITY = resource.RLIM_INFINITY
 
@@ -67,7 +67,7 @@ def test_linux_soft_limit_is_raised_to_the_hard_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 4096))
 
     code = (
-        "import resource; from tui.commands.scan import raise_descriptor_limit; "
+        "import resource; from tui.probes.limits import raise_descriptor_limit; "
         "print(raise_descriptor_limit(resource), *resource.getrlimit(resource.RLIMIT_NOFILE))"
     )
     done = subprocess.run(

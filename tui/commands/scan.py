@@ -13,17 +13,17 @@ import asyncio
 import codecs
 import csv
 import io
-import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import BinaryIO, Final, Protocol, TextIO
+from typing import BinaryIO, Final, TextIO
 
 from tui.commands.scan_pace import Pace
 from tui.engine.settings import DnsServer, Settings
 from tui.exitcodes import ExitCode
 from tui.knowledge.causes import RootCause
+from tui.probes.limits import held_descriptors, raise_descriptor_limit
 from tui.render.rows import ScanRow as Row
 from tui.run import RunOptions, start_run
 from tui.secret import redact
@@ -84,56 +84,6 @@ def read_targets(text: str) -> list[tuple[int, str]]:
     ]
 
 
-# macOS refuses a soft limit above OPEN_MAX for RLIMIT_NOFILE, even under an infinite hard limit
-# (its default: soft 256, hard unlimited). Apple's getrlimit(2) man page, COMPATIBILITY: "It no
-# longer accepts 'rlim_cur = RLIM_INFINITY' for RLIM_NOFILE. Use 'rlim_cur = min(OPEN_MAX,
-# rlim_max)'"; OPEN_MAX is 10240 in <sys/syslimits.h>.
-OPEN_MAX_MACOS: Final = 10_240
-UNBOUNDED: Final = 65_536  # what an infinite limit counts as here
-
-
-class Limits(Protocol):
-    """The parts of the `resource` module used (a real one, or macOS's rules in a test)."""
-
-    RLIMIT_NOFILE: int
-    RLIM_INFINITY: int
-
-    def getrlimit(self, resource: int, /) -> tuple[int, int]: ...
-
-    def setrlimit(self, resource: int, limits: tuple[int, int], /) -> None: ...
-
-
-def raise_descriptor_limit(limits: Limits, platform: str = sys.platform) -> int:
-    """Raise the soft descriptor limit as far as allowed and return it: to the hard limit, or,
-    when the hard limit is infinite, to OPEN_MAX on macOS (and as far as the kernel takes it
-    elsewhere). Never lowers it; a refusal leaves it where it was."""
-    soft, hard = limits.getrlimit(limits.RLIMIT_NOFILE)
-    infinite = limits.RLIM_INFINITY
-    if hard != infinite:
-        wanted = hard
-    elif platform == "darwin":
-        wanted = OPEN_MAX_MACOS
-    else:
-        wanted = UNBOUNDED
-    if soft != infinite and soft < wanted:
-        try:
-            limits.setrlimit(limits.RLIMIT_NOFILE, (wanted, hard))
-            soft = wanted
-        except (ValueError, OSError):
-            pass
-    return soft if soft != infinite else UNBOUNDED
-
-
-def open_descriptors() -> int:
-    """Descriptors open now: /proc/self/fd on Linux, /dev/fd on macOS and the BSDs."""
-    for folder in ("/proc/self/fd", "/dev/fd"):
-        try:
-            return len(os.listdir(folder))
-        except OSError:
-            continue
-    return 32
-
-
 def fd_budget() -> int:
     """How many diagnoses may be in flight: the descriptor limit (raised when allowed), minus
     what is open, minus headroom."""
@@ -142,7 +92,7 @@ def fd_budget() -> int:
     except ImportError:  # Windows: sockets are not bounded by a small descriptor table
         return 4096
     limit = raise_descriptor_limit(resource)
-    return max(1, (limit - open_descriptors() - HEADROOM) // SOCKETS_PER_DIAGNOSIS)
+    return max(1, (limit - held_descriptors(unknown=32) - HEADROOM) // SOCKETS_PER_DIAGNOSIS)
 
 
 async def scan(
