@@ -270,6 +270,8 @@ class SubprocessRunner:
         reads = asyncio.gather(
             _drain(process.stdout, self.max_output), _drain(process.stderr, self.max_output)
         )
+        # a walk cancelled mid-read leaves the reads to fail on the killed child: retrieved here
+        reads.add_done_callback(lambda done: done.cancelled() or done.exception())
         try:
             (out, out_cut), (err, err_cut) = await asyncio.wait_for(reads, timeout)
             returncode = await asyncio.wait_for(process.wait(), max(0.1, timeout))
