@@ -42,8 +42,16 @@ _COLON_VALUE = re.compile(
     r"(?P<value>\"[^\"]*\"?|'[^']*'?|[^\s;,]+)",
     re.IGNORECASE,
 )
-# sqlcmd / bcp style: -P password
-_DASH_P = re.compile(r"(?P<key>(?:^|\s)-P\s*)(?P<value>\"[^\"]*\"|'[^']*'|\S+)")
+# PowerShell parameters: -Password value, -Password:value, -SqlCredential is not a value
+_DASH_PASSWORD = re.compile(
+    r"(?P<key>(?:^|\s)-(?:Password|Pwd|PlainPassword)(?::\s*|\s+))"
+    r"(?P<value>\"[^\"]*\"?|'[^']*'?|\S+)",
+    re.IGNORECASE,
+)
+# sqlcmd / bcp style: -P password, -Ppassword (not PowerShell's -Password, read above)
+_DASH_P = re.compile(
+    r"(?P<key>(?:^|\s)-P(?!(?:assword|wd|lainPassword)\b)\s*)(?P<value>\"[^\"]*\"|'[^']*'|\S+)"
+)
 
 
 class Secret:
@@ -81,9 +89,10 @@ class Secret:
 
 def redact(text: str, *secrets: str | Secret | None) -> str:
     """Remove secret values from free text: `key=` / `key:` secrets (`PWD=`, `SA_PASSWORD=`,
-    YAML `password:`), `-P`, and known secrets."""
+    YAML `password:`), PowerShell's `-Password`, sqlcmd's `-P`, and known secrets."""
     redacted = _SECRET_VALUE.sub(lambda m: m.group("key") + PLACEHOLDER, text)
     redacted = _COLON_VALUE.sub(lambda m: m.group("key") + PLACEHOLDER, redacted)
+    redacted = _DASH_PASSWORD.sub(lambda m: m.group("key") + PLACEHOLDER, redacted)
     redacted = _DASH_P.sub(lambda m: m.group("key") + PLACEHOLDER, redacted)
     for secret in secrets:
         value = secret.reveal() if isinstance(secret, Secret) else secret
