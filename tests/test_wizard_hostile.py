@@ -7,6 +7,7 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
+import pytest
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -14,6 +15,7 @@ from textual.widgets import Input, Static
 from screens.credentials import CredentialsScreen
 from screens.steps import StepsScreen
 from screens.verdict import VerdictScreen
+from tests import hostile
 from tests.lab_fixtures import running
 from tests.test_render_hostile import hostile_diagnosis
 from tests.wizard_helpers import shown, to_verdict, wait_for
@@ -89,3 +91,61 @@ async def test_a_user_name_with_markup_reaches_the_verdict(tmp_path: Path) -> No
             commands = [command for _, command in verdict.commands]
             assert any("ALTER LOGIN [dev[/]]ops]" in command for command in commands)
             _assert_inert(_screen_text(app))
+
+
+def _server_of(scenario: str, address: str, port: int) -> str:
+    return f"{address},{port}" if scenario != "hostile_browser" else f"{address}\\SQL"
+
+
+async def _walk_against(
+    scenario: str, target: str, tmp_path: Path, user: bool
+) -> tuple[str, list[str]]:
+    """The wizard against a hostile server: every screen on the way, and the verdict."""
+    texts: list[str] = []
+    app = make_app(target, sessions_dir=tmp_path, show_timings=False, timeout=3)
+
+    async def log_in(pilot: Pilot[None]) -> None:
+        screen = app.screen
+        assert isinstance(screen, CredentialsScreen)
+        texts.append(_screen_text(app))
+        screen.query_one("#user", Input).value = "sa"
+        screen.query_one("#password", Input).value = "Hostile#Pw1"
+        await pilot.press("enter")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        verdict = await to_verdict(pilot, app, login=log_in if user else None)
+        await pilot.pause(0.1)
+        cause = shown(verdict, "#cause")
+        texts.append(_screen_text(app))
+        app.push_screen(StepsScreen(verdict.diagnosis, app.decision_tree.steps, False))
+        await wait_for(pilot, lambda: isinstance(app.screen, StepsScreen))
+        await pilot.pause(0.1)
+        texts.append(_screen_text(app))
+    return cause, texts
+
+
+@pytest.mark.parametrize(
+    ("scenario", "user", "shows"),
+    [
+        ("login_error", True, True),
+        ("login_ack", True, True),
+        ("hostile_certificate", False, False),  # its fields show only when a client would fail
+        ("hostile_browser", False, True),
+    ],
+)
+async def test_a_hostile_server_never_reaches_the_terminal_raw(
+    scenario: str, user: bool, shows: bool, tmp_path: Path
+) -> None:
+    """The hostile servers of tests/hostile.py (escape sequences, markup and HTML in the
+    login error, LOGINACK and ENVCHANGE, the certificate, the Browser's answer), walked in
+    the wizard: every screen's text is inert, and the walk still reaches a verdict."""
+    with getattr(hostile, scenario)() as (address, port):
+        cause, texts = await _walk_against(
+            scenario, _server_of(scenario, address, port), tmp_path, user
+        )
+    assert cause
+    for text in texts:
+        _assert_inert(text)
+    shown_inert = "\n".join(texts)
+    if shows:  # the hostile text did reach the screen, as inert text
+        assert "\\x1b" in shown_inert or "\\x9b" in shown_inert
