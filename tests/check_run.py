@@ -39,3 +39,16 @@ def run_check(
     document: dict[str, Any] = json.loads(stdout)
     document["_wall_s"] = elapsed
     return done.returncode, document, stderr
+
+
+def last_json_line(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The JSON a client script printed last (a witness's result); a script that says why it
+    cannot run (`{"skip": ...}`) skips the test."""
+    import pytest
+
+    lines = done.stdout.strip().splitlines()
+    assert lines, done.stderr
+    result: dict[str, Any] = json.loads(lines[-1])
+    if "skip" in result:
+        pytest.skip(result["skip"])
+    return result

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests import netns
-from tests.check_run import run_check
+from tests.check_run import last_json_line, run_check
 from tests.lab_fixtures import client_env, running
 from tests.odbc_drivers import why_no_odbc18
 from tests.route_client import ask
@@ -74,12 +74,7 @@ def _in_namespace(name: str, connection: str) -> dict[str, Any]:
             sys.executable, "-m", "tests.route_client", name, address, connection,
             timeout=60, check=False,
         )  # fmt: skip
-    lines = done.stdout.strip().splitlines()
-    assert lines, done.stderr
-    result: dict[str, Any] = json.loads(lines[-1])
-    if "skip" in result:
-        pytest.skip(result["skip"])
-    return result
+    return last_json_line(done)
 
 
 def _on_loopback(name: str, extra: str = "") -> dict[str, Any]:
@@ -217,9 +212,7 @@ def test_through_the_persons_own_driver_the_second_hop_is_still_found() -> None:
             "--check", target, "--dns-server", f"{address}:53", "--timeout", "2",
             timeout=120, check=False,
         )  # fmt: skip
-    lines = done.stdout.strip().splitlines()
-    assert lines, done.stderr
-    document = json.loads(lines[-1])
+    document = last_json_line(done)
     assert document["root_cause"] == "PORT_FILTERED", document["summary"]
     assert document["steps"][-1]["id"] == "routed-tcp"
     login = next(step for step in document["steps"] if step["id"] == "login")

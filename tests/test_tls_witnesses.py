@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.check_run import last_json_line
 from tests.lab_fixtures import client_env, running
 from tui.knowledge.clients import BY_ID, LINUX, Outcome, Prediction, build_table
 from tui.lab.scenarios import LAB_PASSWORD, LAB_USER, TLS_SCENARIOS, scenario
@@ -97,12 +97,7 @@ def _run(script: str, connection: str, server: LabServer) -> dict[str, Any]:
         timeout=60,
         env=client_env(server),
     )
-    lines = done.stdout.strip().splitlines()
-    assert lines, done.stderr
-    result: dict[str, Any] = json.loads(lines[-1])
-    if "skip" in result:
-        pytest.skip(result["skip"])
-    return result
+    return last_json_line(done)
 
 
 def _predict(server: LabServer, target_text: str, family: str) -> Prediction:

@@ -940,14 +940,21 @@ def parse_jdbc(text: str, offset: int, builder: Builder) -> None:
     builder.form = Form.JDBC
     if not text.lower().startswith(_JDBC_PREFIX):
         raise TargetError("only jdbc:sqlserver:// URLs are SQL Server JDBC URLs", offset + 1)
-    start = len(_JDBC_PREFIX)
+    parse_server_then_pairs(text, offset, len(_JDBC_PREFIX), builder, JDBC_KEYS)
+
+
+def parse_server_then_pairs(
+    text: str, offset: int, start: int, builder: Builder, keys: Mapping[str, str]
+) -> None:
+    """`server[\\instance][:port]` up to the first `;`, then `key=value` pairs named in `keys`:
+    the shape of a JDBC URL after its prefix, and of Prisma's `sqlserver://` string."""
     semicolon = text.find(";", start)
     server_part = text[start:] if semicolon < 0 else text[start:semicolon]
     if server_part.strip():
         parse_jdbc_server(server_part, offset + start, builder)
     if semicolon >= 0:
         for pair in iter_pairs(text[semicolon + 1 :], offset + semicolon + 1):
-            name = JDBC_KEYS.get(pair.key.strip().lower())
+            name = keys.get(pair.key.strip().lower())
             if name is not None:
                 apply_pair(builder, pair, name)
 

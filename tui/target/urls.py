@@ -30,11 +30,10 @@ from tui.target.core import (
     Pair,
     TargetError,
     apply_pair,
-    iter_pairs,
     normalise_key,
-    parse_jdbc_server,
     parse_key_values,
     parse_port,
+    parse_server_then_pairs,
 )
 
 URL_SCHEME: Final = re.compile(r"(?i)^(mssql(?:\+[a-z0-9_]+)?|sqlserver)://")
@@ -289,15 +288,7 @@ _PRISMA_KEYS: Final[Mapping[str, str]] = {
 
 def _prisma(text: str, offset: int, builder: Builder, start: int) -> None:
     builder.form = Form.PRISMA
-    semicolon = text.find(";", start)
-    server_part = text[start:] if semicolon < 0 else text[start:semicolon]
-    if server_part.strip():
-        parse_jdbc_server(server_part, offset + start, builder)
-    if semicolon >= 0:
-        for pair in iter_pairs(text[semicolon + 1 :], offset + semicolon + 1):
-            name = _PRISMA_KEYS.get(pair.key.strip().lower())
-            if name is not None:
-                apply_pair(builder, pair, name)
+    parse_server_then_pairs(text, offset, start, builder, _PRISMA_KEYS)
 
 
 # ---------------------------------------------------------------------------------------------
